@@ -1,0 +1,1 @@
+"""Agencies, accreditations, accounts and memberships; départements and regions."""

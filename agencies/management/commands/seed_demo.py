@@ -1,0 +1,111 @@
+"""Load the demo's agencies, accreditations and accounts (DESIGN §10).
+
+Idempotent: a second run finds everything as it should be and writes nothing.
+Refused outside demo mode (it creates accounts with a published password).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from agencies import demo, services
+from agencies.models import Accreditation, Agency, Departement, User
+
+
+class Command(BaseCommand):
+    help = "Load the demo agencies, accreditations and accounts (demo mode only)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even when neither MNR_DEMO_MODE nor DJANGO_DEBUG is on.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not (settings.MNR_DEMO_MODE or settings.DEBUG or options["force"]):
+            raise CommandError(
+                "seed_demo creates accounts with a published password: run it only with "
+                "MNR_DEMO_MODE=true (or DJANGO_DEBUG=true), or pass --force."
+            )
+        with transaction.atomic():
+            agencies = {spec["key"]: self._agency(spec) for spec in demo.AGENCIES}
+            for spec in demo.AGENCIES:
+                if "accreditation" in spec:
+                    self._accreditation(agencies[spec["key"]], spec["accreditation"])
+            for spec in demo.USERS:
+                self._user(spec, agencies[spec["agency"]])
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {len(demo.AGENCIES)} agencies, {len(demo.USERS)} accounts "
+                f"(password {demo.DEMO_PASSWORD})."
+            )
+        )
+
+    def _agency(self, spec: dict) -> Agency:
+        wanted = {
+            "kind": spec["kind"],
+            "sector": spec.get("sector", ""),
+            "departement": (
+                Departement.objects.get(code=spec["departement"]) if spec["departement"] else None
+            ),
+            "contact_email": spec.get("contact_email", ""),
+            "active": True,
+        }
+        agency = Agency.objects.filter(name=spec["name"]).first()
+        if agency is None:
+            return services.agency_create(actor=None, name=spec["name"], **wanted)
+        changes = {k: v for k, v in wanted.items() if getattr(agency, k) != v}
+        if changes:
+            agency = services.agency_update(actor=None, agency=agency, **changes)
+        return agency
+
+    def _accreditation(self, association: Agency, spec: dict) -> None:
+        wanted = {
+            **spec,
+            "departements": list(Departement.objects.filter(code__in=spec["departements"])),
+        }
+        accreditation = Accreditation.objects.filter(
+            association=association, valid_from=spec["valid_from"]
+        ).first()
+        if accreditation is None:
+            services.accreditation_create(actor=None, association=association, **wanted)
+            return
+        current = {k: getattr(accreditation, k) for k in spec if k != "departements"}
+        current["departements"] = sorted(d.code for d in accreditation.departements.all())
+        normalised = {
+            **spec,
+            "exploitation_forms": sorted(spec["exploitation_forms"]),
+            "publics": sorted(spec["publics"]),
+            "languages": sorted(spec["languages"]),
+            "departements": sorted(spec["departements"]),
+        }
+        if current != normalised:
+            services.accreditation_update(actor=None, accreditation=accreditation, **wanted)
+
+    def _user(self, spec: dict, agency: Agency) -> None:
+        user = User.objects.filter(username=spec["username"]).first()
+        if user is None:
+            services.user_create(
+                actor=None,
+                username=spec["username"],
+                password=demo.DEMO_PASSWORD,
+                agency=agency,
+                role=spec["role"],
+                email=f"{spec['username']}@demo.mnr.invalid",
+            )
+            return
+        if not user.check_password(demo.DEMO_PASSWORD):
+            user.set_password(demo.DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        membership = getattr(user, "membership", None)
+        if (
+            membership is None
+            or membership.agency_id != agency.pk
+            or membership.role != spec["role"]
+        ):
+            services.membership_set(actor=None, user=user, agency=agency, role=spec["role"])

@@ -1,0 +1,1 @@
+"""REST API (DRF): a thin adapter over the services and selectors."""

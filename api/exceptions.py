@@ -1,0 +1,117 @@
+"""One error shape for the whole API.
+
+Every error answers ``{"error": {"status", "code", "message", "fields"}}``:
+``fields`` maps input fields to lists of messages (400 only, else empty).
+Domain errors from services map to HTTP here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from django.views import defaults
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from common import errors
+
+logger = logging.getLogger(__name__)
+
+DOMAIN_STATUS: dict[type[errors.DomainError], int] = {
+    errors.ValidationFailed: status.HTTP_400_BAD_REQUEST,
+    errors.NotFound: status.HTTP_404_NOT_FOUND,
+    errors.NotAllowed: status.HTTP_403_FORBIDDEN,
+    errors.InvalidTransition: status.HTTP_409_CONFLICT,
+    errors.Conflict: status.HTTP_409_CONFLICT,
+    errors.PreconditionFailed: status.HTTP_412_PRECONDITION_FAILED,
+}
+
+
+def error_body(*, status_code: int, code: str, message: Any, fields: Any = None) -> dict:
+    return {
+        "error": {
+            "status": status_code,
+            "code": code,
+            "message": str(message),
+            "fields": _plain(fields) if fields else {},
+        }
+    }
+
+
+def _plain(value: Any) -> Any:
+    """ErrorDetail and lazy strings → plain JSON values."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+def _validation_fields(detail: Any) -> dict:
+    if isinstance(detail, dict):
+        return detail
+    return {"non_field_errors": detail if isinstance(detail, list) else [detail]}
+
+
+def exception_handler(exc: Exception, context: dict) -> Response:
+    headers: dict[str, str] = {}
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    if isinstance(exc, errors.DomainError):
+        code = DOMAIN_STATUS.get(type(exc), status.HTTP_400_BAD_REQUEST)
+        message = exc.message or (_("Not found.") if code == 404 else _("Request refused."))
+        body = error_body(status_code=code, code=exc.code, message=message, fields=exc.fields)
+    elif isinstance(exc, exceptions.ValidationError):
+        code = exc.status_code
+        body = error_body(
+            status_code=code,
+            code="invalid",
+            message=_("Invalid input."),
+            fields=_validation_fields(exc.detail),
+        )
+    elif isinstance(exc, exceptions.APIException):
+        code = exc.status_code
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait))
+        detail = exc.detail
+        message = detail if not isinstance(detail, dict | list) else exc.default_detail
+        error_code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
+        body = error_body(status_code=code, code=error_code, message=message)
+    else:
+        # Only a bug reaches this branch: log it, answer the same shape.
+        logger.exception("Unhandled API error", exc_info=exc)
+        code = status.HTTP_500_INTERNAL_SERVER_ERROR
+        body = error_body(status_code=code, code="server_error", message=_("Server error."))
+    set_rollback()
+    return Response(body, status=code, headers=headers)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(
+            error_body(status_code=404, code="not_found", message=_("Not found.")), status=404
+        )
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(
+            error_body(status_code=500, code="server_error", message=_("Server error.")),
+            status=500,
+        )
+    return defaults.server_error(request)

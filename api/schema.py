@@ -1,0 +1,78 @@
+"""Shared OpenAPI pieces: the error body every endpoint may answer."""
+
+from drf_spectacular.openapi import AutoSchema as _AutoSchema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+ErrorSerializer = inline_serializer(
+    name="Error",
+    fields={
+        "error": inline_serializer(
+            name="ErrorBody",
+            fields={
+                "status": serializers.IntegerField(),
+                "code": serializers.CharField(),
+                "message": serializers.CharField(),
+                "fields": serializers.DictField(
+                    child=serializers.JSONField(),
+                    help_text="Input field → list of messages (400 only).",
+                ),
+            },
+        )
+    },
+)
+
+
+def error_response(description: str, *, example_code: str, status: int) -> OpenApiResponse:
+    return OpenApiResponse(
+        response=ErrorSerializer,
+        description=description,
+        examples=[
+            OpenApiExample(
+                example_code,
+                value={
+                    "error": {
+                        "status": status,
+                        "code": example_code,
+                        "message": description,
+                        "fields": {},
+                    }
+                },
+            )
+        ],
+    )
+
+
+BAD_REQUEST = OpenApiResponse(
+    response=ErrorSerializer,
+    description="Invalid input; `fields` names each wrong field.",
+    examples=[
+        OpenApiExample(
+            "invalid",
+            value={
+                "error": {
+                    "status": 400,
+                    "code": "invalid",
+                    "message": "Invalid input.",
+                    "fields": {"username": ["This field is required."]},
+                }
+            },
+        )
+    ],
+)
+UNAUTHORIZED = error_response("Not authenticated.", example_code="not_authenticated", status=401)
+NOT_FOUND = error_response("Not found.", example_code="not_found", status=404)
+THROTTLED = error_response("Too many requests.", example_code="throttled", status=429)
+
+
+class AutoSchema(_AutoSchema):
+    """Names nested ``InputSerializer``/``OutputSerializer`` after their view, so
+    ``TokenObtainView.OutputSerializer`` becomes the component ``TokenObtainOutput``."""
+
+    def get_serializer_name(self, serializer, direction) -> str:
+        name = super().get_serializer_name(serializer, direction)
+        cls = serializer if isinstance(serializer, type) else type(serializer)
+        outer, _, inner = cls.__qualname__.rpartition(".")
+        if outer:
+            return outer.split(".")[-1].removesuffix("View") + inner
+        return name

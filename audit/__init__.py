@@ -1,0 +1,1 @@
+"""Audit: history wiring, hash-chained access log, timeline, verification."""

@@ -1,0 +1,1 @@
+"""Case management: cases, protection steps, notes, transfers, plan templates."""

@@ -1,0 +1,56 @@
+"""Domain errors raised by services and selectors.
+
+Adapters (api/, web/) translate them; domain code never builds HTTP responses.
+Messages are lazily translated texts a person may read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of every error a service or selector raises on purpose."""
+
+    code = "error"
+
+    def __init__(self, message: Any = "", *, fields: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class ValidationFailed(DomainError):
+    """Input breaks a rule; ``fields`` maps field names to lists of messages (HTTP 400)."""
+
+    code = "invalid"
+
+
+class NotFound(DomainError):
+    """The object does not exist, or the user may not see it: the same answer (HTTP 404)."""
+
+    code = "not_found"
+
+
+class NotAllowed(DomainError):
+    """The user may see the object but may not do this (HTTP 403)."""
+
+    code = "permission_denied"
+
+
+class InvalidTransition(DomainError):
+    """The object's state does not allow this action (HTTP 409)."""
+
+    code = "invalid_transition"
+
+
+class Conflict(DomainError):
+    """The action collides with the current state, e.g. a duplicate (HTTP 409)."""
+
+    code = "conflict"
+
+
+class PreconditionFailed(DomainError):
+    """The client's version of the object is stale (HTTP 412)."""
+
+    code = "precondition_failed"

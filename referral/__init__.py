@@ -1,0 +1,2 @@
+"""Referral intake and routing: identification reports, presumed victims, routings,
+routing engine."""

@@ -1,0 +1,1 @@
+"""Anonymised statistics for MIPROF: dimensions, disclosure control, CSV."""

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+
+@pytest.mark.django_db
+def test_schema_generates_without_warnings_and_validates(tmp_path):
+    out = tmp_path / "schema.yaml"
+    # --fail-on-warn turns every drf-spectacular warning or error into a failure.
+    call_command("spectacular", "--fail-on-warn", "--validate", "--file", str(out))
+    text = out.read_text()
+    for path in (
+        "/api/v1/auth/token/",
+        "/api/v1/agencies/",
+        "/api/v1/reference/departements/",
+        "/api/v1/reference/exploitation-forms/",
+    ):
+        assert path in text
+
+
+@pytest.mark.django_db
+def test_schema_and_docs_are_served(api_client):
+    assert api_client.get("/api/v1/schema/").status_code == 200
+    docs = api_client.get("/api/v1/docs/")
+    assert docs.status_code == 200
+    assert b"swagger" in docs.content.lower()

@@ -1,0 +1,65 @@
+"""Settings defaults and failures, each in a fresh interpreter."""
+
+from __future__ import annotations
+
+import json
+
+from tests.helpers import run_django
+
+PRINT = (
+    "from django.conf import settings as s\nimport json\n"
+    "db = s.DATABASES['default']\n"
+    "print(json.dumps({'engine': db['ENGINE'], 'name': str(db['NAME']),"
+    " 'eager': s.CELERY_TASK_ALWAYS_EAGER, 'broker': s.CELERY_BROKER_URL, 'debug': s.DEBUG,"
+    " 'cache': s.CACHES['default']['BACKEND'], 'lang': s.LANGUAGE_CODE}))\n"
+)
+
+
+def settings_with(env):
+    result = run_django(PRINT, env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_production_mode_without_secret_key_is_a_clear_error():
+    result = run_django("pass", {"DJANGO_DEBUG": None, "DJANGO_SECRET_KEY": None})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off" in result.stderr
+
+
+def test_empty_secret_key_is_refused_too():
+    result = run_django("pass", {"DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": ""})
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_defaults_sqlite_file_no_broker_tasks_in_process():
+    s = settings_with({"DJANGO_SECRET_KEY": "k" * 50})
+    assert s["engine"] == "django.db.backends.sqlite3"
+    assert s["name"].endswith("db.sqlite3")
+    assert s["eager"] is True
+    assert s["broker"] == "memory://"
+    assert s["debug"] is False
+    assert s["cache"].endswith("LocMemCache")
+    assert s["lang"] == "fr"
+
+
+def test_debug_mode_runs_without_secret_key():
+    s = settings_with({"DJANGO_DEBUG": "true", "DJANGO_SECRET_KEY": None})
+    assert s["debug"] is True
+
+
+def test_database_and_redis_urls_are_honoured():
+    s = settings_with(
+        {
+            "DJANGO_SECRET_KEY": "k" * 50,
+            "DATABASE_URL": "postgres://mnr:pw@db.example:5432/mnr",
+            "REDIS_URL": "redis://cache.example:6379/0",
+        }
+    )
+    assert s["engine"] == "django.db.backends.postgresql"
+    assert s["name"] == "mnr"
+    assert s["eager"] is False
+    assert s["broker"] == "redis://cache.example:6379/0"
+    assert s["cache"].endswith("RedisCache")

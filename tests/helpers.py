@@ -1,0 +1,34 @@
+"""Run Django in a child process with a chosen environment (settings are read at
+start-up, so settings and outage tests need a fresh interpreter)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_django(
+    code: str, env: dict[str, str | None], timeout: float = 60
+) -> subprocess.CompletedProcess:
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "MNR_"))}
+    child_env.pop("DATABASE_URL", None)
+    child_env.pop("REDIS_URL", None)
+    child_env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    for key, value in env.items():
+        if value is None:
+            child_env.pop(key, None)
+        else:
+            child_env[key] = value
+    script = "import django\ndjango.setup()\n" + code
+    return subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=child_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

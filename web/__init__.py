@@ -1,0 +1,1 @@
+"""Server-rendered pages for people (DSFR), a thin adapter over the services."""
