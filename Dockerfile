@@ -23,7 +23,10 @@ COPY . .
 
 # Collect static files for whitenoise into /app/staticfiles. The secret key is
 # a throwaway that exists only for this RUN step; it is not in the image env.
-RUN DJANGO_SECRET_KEY=build-only-not-secret python manage.py collectstatic --noinput
+RUN DJANGO_SECRET_KEY=build-only-not-secret \
+    MNR_FIELD_ENCRYPTION_KEYS=YnVpbGQtb25seS1rZXktbm90LWEtc2VjcmV0LTAwMDA= \
+    MNR_BLIND_INDEX_KEY=build-only-not-secret \
+    python manage.py collectstatic --noinput
 
 USER app
 

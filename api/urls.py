@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from .views import agencies, auth
+from .views import agencies, auth, referrals
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -16,6 +16,39 @@ urlpatterns = [
         "reference/departements/",
         agencies.DepartementListView.as_view(),
         name="api-reference-departements",
+    ),
+    path(
+        "reference/indicators/",
+        referrals.IndicatorListView.as_view(),
+        name="api-reference-indicators",
+    ),
+    path("referrals/", referrals.ReferralListView.as_view(), name="api-referrals"),
+    path(
+        "referrals/<str:reference>/",
+        referrals.ReferralDetailView.as_view(),
+        name="api-referral-detail",
+    ),
+    path(
+        "referrals/<str:reference>/withdraw/",
+        referrals.ReferralWithdrawView.as_view(),
+        name="api-referral-withdraw",
+    ),
+    path(
+        "referrals/<str:reference>/assign/",
+        referrals.ReferralAssignView.as_view(),
+        name="api-referral-assign",
+    ),
+    path("routings/", referrals.RoutingListView.as_view(), name="api-routings"),
+    path("routings/<int:routing_id>/", referrals.RoutingDetailView.as_view(), name="api-routing"),
+    path(
+        "routings/<int:routing_id>/accept/",
+        referrals.RoutingAcceptView.as_view(),
+        name="api-routing-accept",
+    ),
+    path(
+        "routings/<int:routing_id>/decline/",
+        referrals.RoutingDeclineView.as_view(),
+        name="api-routing-decline",
     ),
     path(
         "reference/exploitation-forms/",

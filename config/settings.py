@@ -28,6 +28,22 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "insecure-development-key-only-used-with-DJANGO_DEBUG-on"  # noqa: S105
 
+# Encryption at rest of identity fields (Fernet keys, newest first; old ones still
+# decrypt) and the key of the blind index used to spot duplicate referrals.
+MNR_FIELD_ENCRYPTION_KEYS = env.list("MNR_FIELD_ENCRYPTION_KEYS", default=[])
+MNR_BLIND_INDEX_KEY = env.str("MNR_BLIND_INDEX_KEY", default="")
+if not MNR_FIELD_ENCRYPTION_KEYS or not MNR_BLIND_INDEX_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "MNR_FIELD_ENCRYPTION_KEYS and MNR_BLIND_INDEX_KEY must be set when DJANGO_DEBUG "
+            "is off. Generate a key with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'"
+        )
+    from common.crypto import derive_dev_key
+
+    MNR_FIELD_ENCRYPTION_KEYS = MNR_FIELD_ENCRYPTION_KEYS or [derive_dev_key(SECRET_KEY, "fields")]
+    MNR_BLIND_INDEX_KEY = MNR_BLIND_INDEX_KEY or derive_dev_key(SECRET_KEY, "blind-index")
+
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -50,6 +66,7 @@ INSTALLED_APPS = [
     "stats",
     "api",
     "web",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -162,7 +179,28 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.5,
 }
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "expire-overdue-routings": {
+        "task": "referral.tasks.routings_expire_overdue",
+        "schedule": 60.0,
+    },
+    "sweep-submitted-referrals": {
+        "task": "referral.tasks.referrals_sweep_submitted",
+        "schedule": 60.0,
+    },
+    "relay-notification-outbox": {
+        "task": "notifications.tasks.outbox_relay",
+        "schedule": 30.0,
+    },
+}
+
+# Referral routing (DESIGN §4.3–4.4).
+MNR_ROUTING_DEADLINE_HOURS = env.int("MNR_ROUTING_DEADLINE_HOURS", default=48)
+MNR_ROUTING_DEADLINE_DANGER_HOURS = env.int("MNR_ROUTING_DEADLINE_DANGER_HOURS", default=4)
+# A referral still "submitted" this long after submission is routed by the sweep.
+MNR_SWEEP_SUBMITTED_AFTER = timedelta(
+    seconds=env.int("MNR_SWEEP_SUBMITTED_AFTER_SECONDS", default=120)
+)
 
 # Internationalisation: French first, English available.
 LANGUAGE_CODE = "fr"
@@ -248,7 +286,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "ReferralStatusEnum": "referral.models.ReferralStatus",
+        "CaseStatusEnum": "cases.models.CaseStatus",
+        "RoutingOutcomeEnum": "referral.models.RoutingOutcome",
+    },
 }
 
 SIMPLE_HISTORY_DATE_INDEX = "composite"

@@ -7,6 +7,9 @@ suite runs on SQLite alone or on PostgreSQL and Redis (CI).
 import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
+# Test-only keys (never used anywhere else).
+os.environ.setdefault("MNR_FIELD_ENCRYPTION_KEYS", "yS9iwpU6Tm6dNl8YtBW-0Q2m5VtT0uGdOWgvI8bXz5w=")
+os.environ.setdefault("MNR_BLIND_INDEX_KEY", "test-only-blind-index-key")
 
 from .settings import *  # noqa: F403
 
@@ -19,3 +22,7 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Tasks run in-process in tests; the tests of the real worker and of a broker
+# outage switch this off for their duration (tests/referral/test_celery_*.py).
+CELERY_TASK_ALWAYS_EAGER = True
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+TEST_FERNET_KEY = "yS9iwpU6Tm6dNl8YtBW-0Q2m5VtT0uGdOWgvI8bXz5w="
 
 
 def run_django(
@@ -18,6 +19,9 @@ def run_django(
     child_env.pop("DATABASE_URL", None)
     child_env.pop("REDIS_URL", None)
     child_env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    # Production settings need these keys; a test may remove them with None.
+    child_env["MNR_FIELD_ENCRYPTION_KEYS"] = TEST_FERNET_KEY
+    child_env["MNR_BLIND_INDEX_KEY"] = "test-blind-index-key"
     for key, value in env.items():
         if value is None:
             child_env.pop(key, None)

@@ -63,3 +63,21 @@ def test_database_and_redis_urls_are_honoured():
     assert s["eager"] is False
     assert s["broker"] == "redis://cache.example:6379/0"
     assert s["cache"].endswith("RedisCache")
+
+
+def test_production_mode_without_encryption_keys_is_a_clear_error():
+    result = run_django("pass", {"DJANGO_SECRET_KEY": "k" * 50, "MNR_FIELD_ENCRYPTION_KEYS": None})
+    assert result.returncode != 0
+    assert "MNR_FIELD_ENCRYPTION_KEYS and MNR_BLIND_INDEX_KEY must be set" in result.stderr
+    result = run_django("pass", {"DJANGO_SECRET_KEY": "k" * 50, "MNR_BLIND_INDEX_KEY": None})
+    assert result.returncode != 0
+
+
+def test_debug_mode_derives_development_keys():
+    result = run_django(
+        "from django.conf import settings as s\n"
+        "print(len(s.MNR_FIELD_ENCRYPTION_KEYS), bool(s.MNR_BLIND_INDEX_KEY))",
+        {"DJANGO_DEBUG": "true", "MNR_FIELD_ENCRYPTION_KEYS": None, "MNR_BLIND_INDEX_KEY": None},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1", "True"]

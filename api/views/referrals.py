@@ -1,0 +1,628 @@
+"""Referrals and routings (DESIGN §8). Thin: parse, call a service or selector,
+present. Who sees which field is decided by referral.selectors.viewer_relation."""
+
+from __future__ import annotations
+
+import django_filters
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import generics, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases.models import Case
+from common.choices import ExploitationForm
+from common.errors import NotFound, ValidationFailed
+from referral import indicators, selectors, services
+from referral.models import Need, Referral, ReferralStatus, Routing, RoutingOutcome, Sex
+
+from ..schema import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED, error_response
+
+FORBIDDEN = error_response(
+    "Not allowed for your role.", example_code="permission_denied", status=403
+)
+CONFLICT = error_response(
+    "Impossible from the current state.", example_code="invalid_transition", status=409
+)
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=(
+        "Optional, up to 100 characters. The same key from the same user returns the "
+        "referral created first (no duplicate); reused with a different body: 409."
+    ),
+)
+
+SUBMIT_EXAMPLE = {
+    "immediate_danger": False,
+    "exploitation_forms": ["sexual_exploitation"],
+    "exploitation_departement": "75",
+    "indicators": ["coercion_at_destination.debt_bondage"],
+    "needs": ["shelter", "medical"],
+    "narrative": "Rencontrée lors d'un contrôle ; dit devoir rembourser une dette de voyage.",
+    "consent_to_referral": True,
+    "person": {
+        "given_name": "Joy",
+        "family_name": "E.",
+        "date_of_birth": "1999-04-02",
+        "estimated_age": None,
+        "declared_minor": False,
+        "sex": "female",
+        "nationality": "NG",
+        "languages": ["en"],
+        "phone": "+33 6 00 00 00 00",
+        "current_departement": "75",
+    },
+}
+
+
+# --- serializers ------------------------------------------------------------------
+
+
+class PersonInputSerializer(serializers.Serializer):
+    given_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    family_name = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
+    date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
+    estimated_age = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=0, max_value=120
+    )
+    declared_minor = serializers.BooleanField(required=False, default=False)
+    sex = serializers.ChoiceField(choices=Sex.choices, required=False, default=Sex.UNKNOWN)
+    nationality = serializers.CharField(max_length=2, required=False, allow_blank=True, default="")
+    languages = serializers.ListField(
+        child=serializers.CharField(max_length=3), required=False, default=list, max_length=20
+    )
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    current_departement = serializers.CharField(
+        max_length=3, required=False, allow_null=True, default=None
+    )
+
+
+class ReferralInputSerializer(serializers.Serializer):
+    immediate_danger = serializers.BooleanField(required=False, default=False)
+    exploitation_forms = serializers.ListField(
+        child=serializers.ChoiceField(choices=ExploitationForm.choices), max_length=10
+    )
+    exploitation_other_detail = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default=""
+    )
+    exploitation_departement = serializers.CharField(
+        max_length=3, required=False, allow_null=True, default=None
+    )
+    exploitation_country = serializers.CharField(
+        max_length=2, required=False, allow_blank=True, default=""
+    )
+    indicators = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, default=list, max_length=200
+    )
+    needs = serializers.ListField(
+        child=serializers.ChoiceField(choices=Need.choices), required=False, default=list
+    )
+    narrative = serializers.CharField(
+        max_length=10000, required=False, allow_blank=True, default=""
+    )
+    consent_to_referral = serializers.BooleanField(
+        help_text="Consent of an adult to be referred. Not needed for a (presumed) minor."
+    )
+    person = PersonInputSerializer()
+
+    def to_input(self) -> services.ReferralInput:
+        data = dict(self.validated_data)
+        person = services.PersonInput(**data.pop("person"))
+        return services.ReferralInput(person=person, **data)
+
+
+class AssociationRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class PersonOutputSerializer(serializers.Serializer):
+    given_name = serializers.CharField()
+    family_name = serializers.CharField()
+    date_of_birth = serializers.CharField(allow_blank=True)
+    estimated_age = serializers.IntegerField(allow_null=True)
+    declared_minor = serializers.BooleanField()
+    presumed_minor = serializers.BooleanField()
+    sex = serializers.CharField()
+    nationality = serializers.CharField(allow_blank=True)
+    languages = serializers.ListField(child=serializers.CharField())
+    phone = serializers.CharField(allow_blank=True)
+    current_departement = serializers.CharField(source="current_departement_id", allow_null=True)
+
+
+class IndicatorSummarySerializer(serializers.Serializer):
+    dimension = serializers.CharField()
+    strong = serializers.IntegerField()
+    medium = serializers.IntegerField()
+    weak = serializers.IntegerField()
+    indicated = serializers.BooleanField(
+        help_text="The per-dimension rule is met: an indication, never a decision."
+    )
+
+
+class RoutingBriefSerializer(serializers.ModelSerializer):
+    association = AssociationRefSerializer()
+
+    class Meta:
+        model = Routing
+        fields = [
+            "id",
+            "association",
+            "routed_at",
+            "respond_by",
+            "outcome",
+            "reason",
+            "responded_at",
+        ]
+
+
+def _receiving_association(referral: Referral) -> dict | None:
+    for routing in referral.routings.all():
+        if routing.outcome in (RoutingOutcome.PENDING, RoutingOutcome.ACCEPTED):
+            return {"id": routing.association_id, "name": routing.association.name}
+    return None
+
+
+class ReferralOutputSerializer(serializers.ModelSerializer):
+    """A referral as its viewer may see it. `possible_duplicate`,
+    `indicator_summary` and `routings` are for associations and the coordination
+    desk only; the author sees status and receiving association."""
+
+    exploitation_departement = serializers.CharField(
+        source="exploitation_departement_id", allow_null=True
+    )
+    referring_agency = AssociationRefSerializer()
+    person = PersonOutputSerializer()
+    receiving_association = serializers.SerializerMethodField()
+    crip_notified = serializers.SerializerMethodField()
+    possible_duplicate = serializers.BooleanField(
+        required=False, help_text="Associations and coordination desk only."
+    )
+    indicator_summary = IndicatorSummarySerializer(
+        many=True, required=False, help_text="Associations and coordination desk only."
+    )
+    routings = RoutingBriefSerializer(
+        many=True, required=False, help_text="Associations (their own) and coordination desk only."
+    )
+
+    class Meta:
+        model = Referral
+        fields = [
+            "reference",
+            "status",
+            "submitted_at",
+            "immediate_danger",
+            "exploitation_forms",
+            "exploitation_other_detail",
+            "exploitation_departement",
+            "exploitation_country",
+            "indicators",
+            "indicator_list_version",
+            "needs",
+            "narrative",
+            "consent_to_referral",
+            "referring_agency",
+            "person",
+            "receiving_association",
+            "crip_notified",
+            "possible_duplicate",
+            "indicator_summary",
+            "routings",
+        ]
+
+    @extend_schema_field(AssociationRefSerializer(allow_null=True))
+    def get_receiving_association(self, referral: Referral) -> dict | None:
+        return _receiving_association(referral)
+
+    def get_crip_notified(self, referral: Referral) -> bool:
+        return referral.crip_notified_at is not None
+
+    def to_representation(self, referral: Referral) -> dict:
+        user = self.context["request"].user
+        relation = selectors.viewer_relation(user=user, referral=referral)
+        data = super().to_representation(referral)
+        if relation == selectors.VIEWER_AUTHOR:
+            for name in ("possible_duplicate", "indicator_summary", "routings"):
+                data.pop(name, None)
+            return data
+        data["possible_duplicate"] = bool(getattr(referral, "possible_duplicate", False))
+        data["indicator_summary"] = IndicatorSummarySerializer(
+            indicators.summarise(
+                referral.indicators,
+                version=referral.indicator_list_version,
+                minor=referral.person.presumed_minor,
+            ),
+            many=True,
+        ).data
+        routings = list(referral.routings.all())
+        if relation == selectors.VIEWER_ASSOCIATION:
+            agency_id = user.membership.agency_id
+            routings = [r for r in routings if r.association_id == agency_id]
+        data["routings"] = RoutingBriefSerializer(routings, many=True).data
+        return data
+
+
+class ReferralListItemSerializer(serializers.ModelSerializer):
+    given_name = serializers.CharField(source="person.given_name")
+    family_name = serializers.CharField(source="person.family_name")
+    presumed_minor = serializers.BooleanField(source="person.presumed_minor")
+    receiving_association = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Referral
+        fields = [
+            "reference",
+            "status",
+            "submitted_at",
+            "immediate_danger",
+            "exploitation_forms",
+            "given_name",
+            "family_name",
+            "presumed_minor",
+            "receiving_association",
+        ]
+
+    @extend_schema_field(AssociationRefSerializer(allow_null=True))
+    def get_receiving_association(self, referral: Referral) -> dict | None:
+        return _receiving_association(referral)
+
+
+class RoutingOutputSerializer(serializers.ModelSerializer):
+    referral = serializers.CharField(source="referral.reference")
+    association = AssociationRefSerializer()
+    immediate_danger = serializers.BooleanField(source="referral.immediate_danger")
+    exploitation_forms = serializers.ListField(
+        source="referral.exploitation_forms", child=serializers.CharField()
+    )
+    presumed_minor = serializers.BooleanField(source="referral.person.presumed_minor")
+    departement = serializers.SerializerMethodField()
+    possible_duplicate = serializers.BooleanField()
+
+    class Meta:
+        model = Routing
+        fields = [
+            "id",
+            "referral",
+            "association",
+            "routed_at",
+            "respond_by",
+            "outcome",
+            "reason",
+            "responded_at",
+            "immediate_danger",
+            "exploitation_forms",
+            "presumed_minor",
+            "departement",
+            "possible_duplicate",
+            "explanation",
+        ]
+
+    def get_departement(self, routing: Routing) -> str | None:
+        person = routing.referral.person
+        return person.current_departement_id or routing.referral.exploitation_departement_id
+
+
+class CaseOutputSerializer(serializers.ModelSerializer):
+    referral = serializers.CharField(source="referral.reference")
+    association = AssociationRefSerializer()
+    assigned_to = serializers.CharField(source="assigned_to.username", allow_null=True)
+
+    class Meta:
+        model = Case
+        fields = ["reference", "referral", "association", "status", "opened_at", "assigned_to"]
+
+
+# --- filters ----------------------------------------------------------------------
+
+
+class ReferralFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=ReferralStatus.choices)
+    submitted_after = django_filters.DateFilter(field_name="submitted_at", lookup_expr="date__gte")
+    submitted_before = django_filters.DateFilter(field_name="submitted_at", lookup_expr="date__lte")
+    exploitation_form = django_filters.ChoiceFilter(
+        choices=ExploitationForm.choices, method="filter_form"
+    )
+
+    class Meta:
+        model = Referral
+        fields = ["status", "submitted_after", "submitted_before", "exploitation_form"]
+
+    def filter_form(self, queryset, name, value):
+        # JSON list of codes; the quoted code matches one element exactly.
+        return queryset.filter(exploitation_forms__icontains=f'"{value}"')
+
+
+class RoutingFilter(django_filters.FilterSet):
+    outcome = django_filters.ChoiceFilter(choices=RoutingOutcome.choices)
+
+    class Meta:
+        model = Routing
+        fields = ["outcome"]
+
+
+# --- views ------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=["referrals"],
+        operation_id="referrals_list",
+        description=(
+            "Referrals you may see: your own (referrer), those routed to or accepted by "
+            "your association, those escalated to the coordination desk."
+        ),
+        responses={200: ReferralListItemSerializer(many=True), 400: BAD_REQUEST, 401: UNAUTHORIZED},
+    ),
+)
+class ReferralListView(generics.ListAPIView):
+    serializer_class = ReferralListItemSerializer
+    filterset_class = ReferralFilter
+
+    def get_queryset(self):
+        return selectors.referral_list_visible_to(user=self.request.user)
+
+    @extend_schema(
+        tags=["referrals"],
+        operation_id="referrals_submit",
+        parameters=[IDEMPOTENCY_HEADER],
+        request=ReferralInputSerializer,
+        responses={
+            201: ReferralOutputSerializer,
+            400: BAD_REQUEST,
+            401: UNAUTHORIZED,
+            403: FORBIDDEN,
+            409: error_response(
+                "Idempotency-Key reused with a different body.", example_code="conflict", status=409
+            ),
+        },
+        examples=[
+            OpenApiExample("adult with consent", value=SUBMIT_EXAMPLE, request_only=True),
+            OpenApiExample(
+                "anonymous notification (adult without consent)",
+                value={
+                    "exploitation_forms": ["labour_exploitation"],
+                    "exploitation_departement": "13",
+                    "consent_to_referral": False,
+                    "person": {"estimated_age": 35, "sex": "male", "nationality": "PK"},
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "minor (no consent needed; the CRIP is notified)",
+                value={
+                    "exploitation_forms": ["forced_criminality"],
+                    "exploitation_departement": "93",
+                    "consent_to_referral": False,
+                    "indicators": ["child_specific.group_begging_or_stealing_supervised_by_adults"],
+                    "person": {"given_name": "A.", "declared_minor": True, "sex": "male"},
+                },
+                request_only=True,
+            ),
+        ],
+        description=(
+            "File a referral (referrers). An adult without consent is recorded as an "
+            "anonymous notification (status `notified`, identity fields refused, never "
+            "routed). A (presumed) minor needs no consent; the département's CRIP is "
+            "notified. Otherwise routing starts at once after commit (status `submitted`, "
+            "then `routed` or `escalated`)."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if len(key) > 100:
+            raise ValidationFailed(
+                _("Invalid input."),
+                fields={"Idempotency-Key": [_("At most 100 characters.")]},
+            )
+        data = ReferralInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        referral, created = services.referral_submit(
+            actor=request.user, data=data.to_input(), idempotency_key=key
+        )
+        referral = selectors.referral_get_for_user(user=request.user, reference=referral.reference)
+        headers = {} if created else {"Idempotent-Replayed": "true"}
+        return Response(
+            ReferralOutputSerializer(referral, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+            headers=headers,
+        )
+
+
+class ReferralDetailView(APIView):
+    @extend_schema(
+        tags=["referrals"],
+        operation_id="referrals_retrieve",
+        responses={200: ReferralOutputSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        referral = selectors.referral_get_for_user(user=request.user, reference=reference)
+        return Response(ReferralOutputSerializer(referral, context={"request": request}).data)
+
+
+class WithdrawInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class ReferralWithdrawView(APIView):
+    @extend_schema(
+        tags=["referrals"],
+        operation_id="referrals_withdraw",
+        request=WithdrawInputSerializer,
+        responses={
+            200: ReferralOutputSerializer,
+            400: BAD_REQUEST,
+            401: UNAUTHORIZED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+        description="The author withdraws the referral before it is accepted.",
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        referral = selectors.referral_get_for_user(user=request.user, reference=reference)
+        data = WithdrawInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.referral_withdraw(
+            referral_id=referral.pk, actor=request.user, reason=data.validated_data["reason"]
+        )
+        referral = selectors.referral_get_for_user(user=request.user, reference=reference)
+        return Response(ReferralOutputSerializer(referral, context={"request": request}).data)
+
+
+class AssignInputSerializer(serializers.Serializer):
+    association = serializers.IntegerField(help_text="Id of an active association.")
+
+
+class ReferralAssignView(APIView):
+    @extend_schema(
+        tags=["referrals"],
+        operation_id="referrals_assign",
+        request=AssignInputSerializer,
+        responses={
+            201: ReferralOutputSerializer,
+            400: BAD_REQUEST,
+            401: UNAUTHORIZED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+        examples=[OpenApiExample("assign", value={"association": 12}, request_only=True)],
+        description="The coordination desk routes an escalated referral to an association.",
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        referral = selectors.referral_get_for_user(user=request.user, reference=reference)
+        data = AssignInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.referral_assign(
+            referral_id=referral.pk,
+            actor=request.user,
+            association_id=data.validated_data["association"],
+        )
+        referral = selectors.referral_get_for_user(user=request.user, reference=reference)
+        return Response(
+            ReferralOutputSerializer(referral, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=["routings"],
+        operation_id="routings_list",
+        description=(
+            "Your association's routings, soonest deadline first. `?outcome=pending` is the inbox."
+        ),
+        responses={200: RoutingOutputSerializer(many=True), 400: BAD_REQUEST, 401: UNAUTHORIZED},
+    )
+)
+class RoutingListView(generics.ListAPIView):
+    serializer_class = RoutingOutputSerializer
+    filterset_class = RoutingFilter
+
+    def get_queryset(self):
+        return selectors.routing_list_for(user=self.request.user)
+
+
+class RoutingDetailView(APIView):
+    @extend_schema(
+        tags=["routings"],
+        operation_id="routings_retrieve",
+        responses={200: RoutingOutputSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, routing_id: int) -> Response:
+        routing = selectors.routing_get_for_user(user=request.user, routing_id=routing_id)
+        return Response(RoutingOutputSerializer(routing).data)
+
+
+class RoutingAcceptView(APIView):
+    @extend_schema(
+        tags=["routings"],
+        operation_id="routings_accept",
+        request=None,
+        responses={
+            201: CaseOutputSerializer,
+            401: UNAUTHORIZED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+        description="Accept a pending routing: the referral is accepted and its case opened.",
+    )
+    def post(self, request: Request, routing_id: int) -> Response:
+        routing = selectors.routing_get_for_user(user=request.user, routing_id=routing_id)
+        case = services.routing_accept(routing_id=routing.pk, actor=request.user)
+        return Response(CaseOutputSerializer(case).data, status=status.HTTP_201_CREATED)
+
+
+class DeclineInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000, help_text="Why the association declines.")
+
+
+class RoutingDeclineView(APIView):
+    @extend_schema(
+        tags=["routings"],
+        operation_id="routings_decline",
+        request=DeclineInputSerializer,
+        responses={
+            200: RoutingOutputSerializer,
+            400: BAD_REQUEST,
+            401: UNAUTHORIZED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+        examples=[
+            OpenApiExample(
+                "decline",
+                value={"reason": "Plus de place d'hébergement avant trois semaines."},
+                request_only=True,
+            )
+        ],
+        description="Decline with a reason; the referral goes to the next candidate.",
+    )
+    def post(self, request: Request, routing_id: int) -> Response:
+        routing = selectors.routing_get_for_user(user=request.user, routing_id=routing_id)
+        data = DeclineInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.routing_decline(
+            routing_id=routing.pk, actor=request.user, reason=data.validated_data["reason"]
+        )
+        routing = selectors.routing_get_for_user(user=request.user, routing_id=routing_id)
+        return Response(RoutingOutputSerializer(routing).data)
+
+
+class IndicatorListView(APIView):
+    @extend_schema(
+        tags=["reference"],
+        operation_id="reference_indicators",
+        parameters=[
+            OpenApiParameter(
+                "version", OpenApiTypes.STR, description=f"Default: {indicators.CURRENT_VERSION}."
+            )
+        ],
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT), 401: UNAUTHORIZED, 404: NOT_FOUND},
+        description=(
+            "The identification-indicator list (ILO/EC operational indicators, adapted, "
+            "plus MNR's child-specific indicators), with labels in the request's language. "
+            "It supports the professional's judgement; it never decides."
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        version = request.query_params.get("version", indicators.CURRENT_VERSION)
+        if version not in indicators.available_versions():
+            raise NotFound()
+        return Response(indicators.localised(version, get_language() or "fr"))

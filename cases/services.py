@@ -1,0 +1,37 @@
+"""Writes on cases."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from guardian.shortcuts import assign_perm
+
+from agencies.models import Agency, User
+
+from .models import Case
+
+CASE_PERMISSIONS = ("cases.view_case", "cases.change_case")
+
+
+@transaction.atomic
+def case_open(*, referral, association: Agency, actor: User, now: datetime) -> Case:
+    """Open the case of an accepted referral and give the association its grants.
+    The database allows one case per referral."""
+    case = Case(
+        referral=referral,
+        reference=referral.reference,
+        association=association,
+        opened_at=now,
+        assigned_to=actor if _is_caseworker_of(actor, association) else None,
+    )
+    case._history_user = actor
+    case.save()
+    for permission in CASE_PERMISSIONS:
+        assign_perm(permission, association.group, case)
+    return case
+
+
+def _is_caseworker_of(user: User, association: Agency) -> bool:
+    membership = getattr(user, "membership", None)
+    return membership is not None and membership.agency_id == association.pk

@@ -1,0 +1,1 @@
+"""Notifications: a transactional outbox of e-mails carrying a reference and a link only."""

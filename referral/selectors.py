@@ -1,0 +1,125 @@
+"""Reads with rules on referrals and routings (DESIGN §5).
+
+Visibility comes from the django-guardian grant tables, filtered with one
+``Exists`` each, plus one role rule: the coordination desk sees referrals that
+were escalated to it. A referral or routing the user may not see is "not found",
+whether it exists or not.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+
+from agencies.models import Membership, User
+from common.errors import NotFound
+
+from .models import (
+    PresumedVictim,
+    Referral,
+    ReferralGroupObjectPermission,
+    ReferralUserObjectPermission,
+    Routing,
+)
+
+RESPONDER_ROLES = (Membership.Role.CASEWORKER, Membership.Role.MANAGER)
+
+VIEWER_AUTHOR = "author"
+VIEWER_ASSOCIATION = "association"
+VIEWER_COORDINATION = "coordination"
+
+
+def _role(user: User) -> str | None:
+    membership = getattr(user, "membership", None) if user.is_authenticated else None
+    return membership.role if membership else None
+
+
+def _visible_q(user: User) -> Q:
+    user_grant = ReferralUserObjectPermission.objects.filter(
+        content_object=OuterRef("pk"), user=user, permission__codename="view_referral"
+    )
+    group_grant = ReferralGroupObjectPermission.objects.filter(
+        content_object=OuterRef("pk"), group__user=user, permission__codename="view_referral"
+    )
+    q = Q(Exists(user_grant)) | Q(Exists(group_grant))
+    if _role(user) == Membership.Role.COORDINATOR:
+        q |= Q(escalated_at__isnull=False)
+    return q
+
+
+def possible_duplicate_annotation() -> Exists:
+    """True when another referral names the same person (same blind index)."""
+    return Exists(
+        PresumedVictim.objects.filter(blind_index=OuterRef("person__blind_index"))
+        .exclude(blind_index="")
+        .exclude(referral_id=OuterRef("pk"))
+    )
+
+
+def referral_list_visible_to(*, user: User) -> QuerySet[Referral]:
+    if not user.is_authenticated or _role(user) is None:
+        return Referral.objects.none()
+    return (
+        Referral.objects.filter(_visible_q(user))
+        .select_related(
+            "person",
+            "person__current_departement",
+            "referring_agency",
+            "exploitation_departement",
+        )
+        .prefetch_related(
+            Prefetch(
+                "routings",
+                queryset=Routing.objects.select_related("association").order_by("routed_at", "pk"),
+            )
+        )
+        .annotate(possible_duplicate=possible_duplicate_annotation())
+        .order_by("-submitted_at", "-pk")
+    )
+
+
+def referral_get_for_user(*, user: User, reference: str) -> Referral:
+    referral = referral_list_visible_to(user=user).filter(reference=reference).first()
+    if referral is None:
+        raise NotFound()
+    return referral
+
+
+def viewer_relation(*, user: User, referral: Referral) -> str:
+    """How the user sees a referral they may see: as its author, as a routed or
+    owning association, or as the coordination desk. Decides which fields show."""
+    if referral.referring_user_id == user.pk:
+        return VIEWER_AUTHOR
+    if _role(user) == Membership.Role.COORDINATOR:
+        return VIEWER_COORDINATION
+    return VIEWER_ASSOCIATION
+
+
+def routing_list_for(*, user: User) -> QuerySet[Routing]:
+    """Routings of the user's association (caseworkers and managers)."""
+    membership = getattr(user, "membership", None) if user.is_authenticated else None
+    if membership is None or membership.role not in RESPONDER_ROLES:
+        return Routing.objects.none()
+    return (
+        Routing.objects.filter(association_id=membership.agency_id)
+        .select_related(
+            "association",
+            "referral",
+            "referral__person",
+            "referral__exploitation_departement",
+        )
+        .annotate(
+            possible_duplicate=Exists(
+                PresumedVictim.objects.filter(blind_index=OuterRef("referral__person__blind_index"))
+                .exclude(blind_index="")
+                .exclude(referral_id=OuterRef("referral_id"))
+            )
+        )
+        .order_by("respond_by", "pk")
+    )
+
+
+def routing_get_for_user(*, user: User, routing_id: int) -> Routing:
+    routing = routing_list_for(user=user).filter(pk=routing_id).first()
+    if routing is None:
+        raise NotFound()
+    return routing
