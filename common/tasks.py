@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from kombu.exceptions import KombuError
+
 logger = logging.getLogger(__name__)
 
 
@@ -13,11 +15,12 @@ def enqueue(task: Any, *args: Any) -> bool:
 
     Called from ``transaction.on_commit``: the change is committed already, and
     the periodic sweeps pick up whatever could not be enqueued (the broker
-    timeouts in settings bound the wait). Returns whether it was enqueued.
+    timeouts in settings bound the wait). Returns whether it was enqueued. Only
+    broker errors are swallowed: with in-process tasks, a bug still surfaces.
     """
     try:
         task.delay(*args)
-    except Exception as exc:  # broker down, timeout, connection refused…
+    except (KombuError, OSError) as exc:  # broker down, timeout, connection refused…
         logger.warning("Could not enqueue %s%r: %s", task.name, args, type(exc).__name__)
         return False
     return True

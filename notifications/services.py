@@ -96,7 +96,7 @@ def outbox_deliver_one(*, message_id: int, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     with transaction.atomic():
         message = (
-            OutboxMessage.objects.select_for_update(skip_locked=True)
+            OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("recipient_agency", "recipient_user")
             .filter(pk=message_id, sent_at__isnull=True)
             .first()

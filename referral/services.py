@@ -537,7 +537,10 @@ def referral_route(*, referral_id: int, now: datetime | None = None) -> Routing 
     """Route a submitted referral (task, sweep). Idempotent: anything but a
     referral still `submitted` is left as it is."""
     referral = (
-        Referral.objects.select_for_update().select_related("person").filter(pk=referral_id).first()
+        Referral.objects.select_for_update(of=("self",))
+        .select_related("person")
+        .filter(pk=referral_id)
+        .first()
     )
     if referral is None or referral.status != ReferralStatus.SUBMITTED:
         return None
@@ -546,7 +549,7 @@ def referral_route(*, referral_id: int, now: datetime | None = None) -> Routing 
 
 def _lock_routing(routing_id: int) -> tuple[Routing, Referral]:
     routing = (
-        Routing.objects.select_for_update()
+        Routing.objects.select_for_update(of=("self",))
         .select_related("association__group")
         .filter(pk=routing_id)
         .first()
@@ -554,7 +557,7 @@ def _lock_routing(routing_id: int) -> tuple[Routing, Referral]:
     if routing is None:
         raise NotFound(_("Not found."))
     referral = (
-        Referral.objects.select_for_update().select_related("person").get(pk=routing.referral_id)
+        Referral.objects.select_for_update(of=("self",)).select_related("person").get(pk=routing.referral_id)
     )
     routing.referral = referral
     return routing, referral
@@ -654,7 +657,7 @@ def referral_withdraw(
         raise NotAllowed(_("Only the author can withdraw a referral."))
     ensure_transition(referral, to=ReferralStatus.WITHDRAWN, field_name="status")
     for routing in (
-        Routing.objects.select_for_update()
+        Routing.objects.select_for_update(of=("self",))
         .select_related("association__group")
         .filter(referral=referral, outcome=RoutingOutcome.PENDING)
     ):
@@ -682,7 +685,7 @@ def referral_assign(
     membership = _membership(actor)
     if membership is None or membership.role != Membership.Role.COORDINATOR:
         raise NotAllowed(_("Only the coordination desk assigns escalated referrals."))
-    referral = Referral.objects.select_for_update().select_related("person").get(pk=referral_id)
+    referral = Referral.objects.select_for_update(of=("self",)).select_related("person").get(pk=referral_id)
     association = (
         Agency.objects.select_related("group")
         .filter(pk=association_id, kind=Agency.Kind.ASSOCIATION, active=True)
