@@ -557,7 +557,9 @@ def _lock_routing(routing_id: int) -> tuple[Routing, Referral]:
     if routing is None:
         raise NotFound(_("Not found."))
     referral = (
-        Referral.objects.select_for_update(of=("self",)).select_related("person").get(pk=routing.referral_id)
+        Referral.objects.select_for_update(of=("self",))
+        .select_related("person")
+        .get(pk=routing.referral_id)
     )
     routing.referral = referral
     return routing, referral
@@ -685,7 +687,11 @@ def referral_assign(
     membership = _membership(actor)
     if membership is None or membership.role != Membership.Role.COORDINATOR:
         raise NotAllowed(_("Only the coordination desk assigns escalated referrals."))
-    referral = Referral.objects.select_for_update(of=("self",)).select_related("person").get(pk=referral_id)
+    referral = (
+        Referral.objects.select_for_update(of=("self",))
+        .select_related("person")
+        .get(pk=referral_id)
+    )
     association = (
         Agency.objects.select_related("group")
         .filter(pk=association_id, kind=Agency.Kind.ASSOCIATION, active=True)

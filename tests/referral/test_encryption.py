@@ -26,7 +26,7 @@ def raw_rows() -> str:
             "referral_presumedvictim",
             "referral_historicalpresumedvictim",
         ):
-            cursor.execute(f"SELECT * FROM {table}")  # noqa: S608 - fixed table names
+            cursor.execute(f"SELECT * FROM {table}")
             text.append(repr(cursor.fetchall()))
     return "\n".join(text)
 
@@ -46,7 +46,7 @@ def test_identity_fields_are_not_in_clear_in_the_tables(api, world):
 def test_pg_dump_shows_no_identity_field(postgres, api, world):
     api.submitted(world.referrer, ADULT_BODY)
     settings_dict = connection.settings_dict
-    dump = subprocess.run(  # noqa: S603
+    dump = subprocess.run(
         [
             "pg_dump",
             "--data-only",
@@ -130,9 +130,10 @@ def test_possible_duplicate_flagged_to_association_and_desk_never_to_referrer(ap
         listing = api.get(user, "/api/v1/referrals/").json()
         assert listing["count"] == 1
         assert "possible_duplicate" not in str(listing)
-    third = api.submitted(
-        world.referrer, body(ADULT_BODY, person={"date_of_birth": "1998-04-02"})
-    )["reference"]
-    assert api.get(world.paris_worker, f"/api/v1/referrals/{third}/").json()[
-        "possible_duplicate"
-    ] is False
+    third = api.submitted(world.referrer, body(ADULT_BODY, person={"date_of_birth": "1998-04-02"}))[
+        "reference"
+    ]
+    assert (
+        api.get(world.paris_worker, f"/api/v1/referrals/{third}/").json()["possible_duplicate"]
+        is False
+    )

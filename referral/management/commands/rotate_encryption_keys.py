@@ -46,7 +46,9 @@ class Command(BaseCommand):
                     rows = model.objects.filter(**{f"{pk}__in": chunk}).values_list(pk, *names)
                     for row in rows:
                         # update() re-encrypts with the newest key and writes no history.
-                        model.objects.filter(**{pk: row[0]}).update(**dict(zip(names, row[1:])))
+                        model.objects.filter(**{pk: row[0]}).update(
+                            **dict(zip(names, row[1:], strict=True))
+                        )
                         total += 1
             self.stdout.write(f"{model._meta.label}: {len(ids)} rows re-encrypted")
         if options["reindex"]:
