@@ -45,6 +45,23 @@ def redis_url() -> str:
 
 
 @pytest.fixture(autouse=True)
+def _reference_data(request: pytest.FixtureRequest) -> None:
+    """Transactional tests flush the database, migrations' data included: reload
+    the départements and regions when a test uses the database."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
+        return
+    request.getfixturevalue(
+        "transactional_db" if marker and marker.kwargs.get("transaction") else "db"
+    )
+    from agencies.models import Departement
+    from agencies.reference import load_reference_data
+
+    if not Departement.objects.exists():
+        load_reference_data()
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache() -> None:
     # Throttling counters live in the cache (Redis in CI): start each test clean.
     cache.clear()
