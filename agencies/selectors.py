@@ -36,6 +36,17 @@ def agency_directory(
     return qs
 
 
+def departement_codes() -> frozenset[str]:
+    """The INSEE codes of the départements (reference data: cached once loaded)."""
+    global _DEPARTEMENT_CODES
+    if not _DEPARTEMENT_CODES:
+        _DEPARTEMENT_CODES = frozenset(Departement.objects.values_list("code", flat=True))
+    return _DEPARTEMENT_CODES
+
+
+_DEPARTEMENT_CODES: frozenset[str] = frozenset()
+
+
 def departement_list() -> QuerySet[Departement]:
     return Departement.objects.select_related("region").order_by("code")
 

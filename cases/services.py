@@ -35,3 +35,17 @@ def case_open(*, referral, association: Agency, actor: User, now: datetime) -> C
 def _is_caseworker_of(user: User, association: Agency) -> bool:
     membership = getattr(user, "membership", None)
     return membership is not None and membership.agency_id == association.pk
+
+
+@transaction.atomic
+def case_close(*, case: Case, actor: User, reason: str, now: datetime) -> Case:
+    """Close an open case with one of the closure reasons (the case-management
+    issue adds reopening and transitions checks through the API)."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    case.status = Case.Status.CLOSED
+    case.closure_reason = reason
+    case.closed_at = now
+    case.version += 1
+    case._history_user = actor
+    case.save()
+    return case

@@ -18,13 +18,14 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import assign_perm, remove_perm
 
-from agencies.models import Agency, Departement, Membership, User
+from agencies.models import Accreditation, Agency, Departement, Membership, User
 from agencies.system import system_user
 from cases.models import Case
 from cases.services import case_open
@@ -43,6 +44,7 @@ from .models import (
     ReferenceCounter,
     Referral,
     ReferralStatus,
+    ReferralUserObjectPermission,
     Routing,
     RoutingOutcome,
     Sex,
@@ -345,7 +347,7 @@ def _submit(
     )
     person._history_user = actor
     person.save()
-    assign_perm(VIEW, actor, referral)
+    _grant_author(actor, referral)
     if facts["presumed_minor"]:
         _notify_crip(referral=referral, person=person, actor=actor, now=now)
     if not facts["anonymous"]:
@@ -353,6 +355,17 @@ def _submit(
 
         transaction.on_commit(partial(enqueue, referral_route_task, referral.pk))
     return referral
+
+
+def _grant_author(author: User, referral: Referral) -> None:
+    """The author keeps view on their referral (one insert; guardian's assign_perm
+    would look the permission and content type up again on every submission)."""
+    permission = Permission.objects.get(
+        content_type__app_label="referral", codename="view_referral"
+    )
+    ReferralUserObjectPermission.objects.create(
+        user=author, permission=permission, content_object=referral
+    )
 
 
 def _notify_crip(*, referral: Referral, person: PresumedVictim, actor: User, now: datetime) -> None:
@@ -415,35 +428,60 @@ def referral_facts(referral: Referral, *, today: date) -> routing_engine.Referra
 
 
 def association_facts(*, today: date) -> list[routing_engine.AssociationFacts]:
-    """Every association with its accreditations still valid or future (3 queries)."""
+    """Every association with its accreditations valid today, read as plain rows
+    (3 queries, no model instances: this runs on every routing decision)."""
+    accreditations: dict[int, list[dict]] = {}
+    valid = Accreditation.objects.filter(
+        association__kind=Agency.Kind.ASSOCIATION, valid_from__lte=today, valid_until__gte=today
+    )
+    rows = valid.values(
+        "pk",
+        "association_id",
+        "valid_from",
+        "valid_until",
+        "exploitation_forms",
+        "publics",
+        "national",
+        "capacity",
+        "secure_relocation",
+    )
+    by_pk = {}
+    for row in rows:
+        row["departements"] = set()
+        by_pk[row["pk"]] = row
+        accreditations.setdefault(row["association_id"], []).append(row)
+    territory = Accreditation.departements.through.objects.filter(
+        accreditation__in=valid.filter(national=False).values("pk")
+    ).values_list("accreditation_id", "departement_id")
+    for accreditation_id, code in territory:
+        by_pk[accreditation_id]["departements"].add(code)
     associations = (
         Agency.objects.filter(kind=Agency.Kind.ASSOCIATION)
-        .select_related("departement")
-        .prefetch_related("accreditations__departements")
         .order_by("pk")
+        .values_list("pk", "name", "active", "departement_id", "departement__region_id")
     )
     return [
         routing_engine.AssociationFacts(
-            id=a.pk,
-            name=a.name,
-            active=a.active,
-            departement=a.departement_id,
-            region=a.departement.region_id if a.departement else None,
+            id=pk,
+            name=name,
+            active=active,
+            departement=departement,
+            region=region,
             accreditations=tuple(
                 routing_engine.AccreditationFacts(
-                    valid_from=acc.valid_from,
-                    valid_until=acc.valid_until,
-                    forms=frozenset(acc.exploitation_forms),
-                    publics=frozenset(acc.publics),
-                    national=acc.national,
-                    departements=frozenset(d.code for d in acc.departements.all()),
-                    capacity=acc.capacity,
-                    secure_relocation=acc.secure_relocation,
+                    valid_from=acc["valid_from"],
+                    valid_until=acc["valid_until"],
+                    forms=frozenset(acc["exploitation_forms"]),
+                    publics=frozenset(acc["publics"]),
+                    national=acc["national"],
+                    departements=frozenset(acc["departements"]),
+                    capacity=acc["capacity"],
+                    secure_relocation=acc["secure_relocation"],
                 )
-                for acc in a.accreditations.all()
+                for acc in accreditations.get(pk, ())
             ),
         )
-        for a in associations
+        for pk, name, active, departement, region in associations
     ]
 
 

@@ -433,7 +433,7 @@ class ReferralListView(generics.ListAPIView):
         referral, created = services.referral_submit(
             actor=request.user, data=data.to_input(), idempotency_key=key
         )
-        referral = selectors.referral_get_for_user(user=request.user, reference=referral.reference)
+        # The author's own view: no re-read through the visibility selector needed.
         headers = {} if created else {"Idempotent-Replayed": "true"}
         return Response(
             ReferralOutputSerializer(referral, context={"request": request}).data,

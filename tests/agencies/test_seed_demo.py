@@ -27,15 +27,15 @@ def snapshot() -> dict:
 
 @override_settings(MNR_DEMO_MODE=True)
 def test_seed_demo_is_idempotent():
-    call_command("seed_demo")
+    call_command("seed_demo", "--no-referrals")
     first = snapshot()
-    call_command("seed_demo")
+    call_command("seed_demo", "--no-referrals")
     assert snapshot() == first
 
 
 @override_settings(MNR_DEMO_MODE=True)
 def test_seed_demo_matches_design():
-    call_command("seed_demo")
+    call_command("seed_demo", "--no-referrals")
     roles = dict(Membership.objects.values_list("user__username", "role"))
     assert roles == {u["username"]: u["role"] for u in demo.USERS}
     assert roles["asso.paris.manager"] == "manager"
@@ -77,11 +77,11 @@ def test_seed_demo_matches_design():
 
 @override_settings(MNR_DEMO_MODE=True)
 def test_seed_demo_repairs_a_changed_password():
-    call_command("seed_demo")
+    call_command("seed_demo", "--no-referrals")
     user = User.objects.get(username="asso.paris")
     user.set_password("something-else-entirely")
     user.save()
-    call_command("seed_demo")
+    call_command("seed_demo", "--no-referrals")
     user.refresh_from_db()
     assert user.check_password("demo-mnr-2026")
 
@@ -89,5 +89,26 @@ def test_seed_demo_repairs_a_changed_password():
 @override_settings(MNR_DEMO_MODE=False, DEBUG=False)
 def test_seed_demo_refused_outside_demo_mode():
     with pytest.raises(CommandError, match="MNR_DEMO_MODE"):
-        call_command("seed_demo")
+        call_command("seed_demo", "--no-referrals")
     assert not User.objects.exists()
+
+
+@override_settings(MNR_DEMO_MODE=True)
+def test_seed_demo_adds_synthetic_referrals_once_with_a_realistic_mix():
+    from referral.models import Referral
+
+    call_command("seed_demo", "--referrals", "60")
+    first = snapshot()
+    referrals = Referral.objects.select_related("person")
+    assert referrals.count() == 60
+    statuses = {r.status for r in referrals}
+    assert {"accepted", "notified"} <= statuses
+    assert len({f for r in referrals for f in r.exploitation_forms}) >= 4
+    assert {r.person.sex for r in referrals} >= {"female", "male"}
+    assert any(r.person.presumed_minor for r in referrals)
+    assert any(not r.person.presumed_minor for r in referrals)
+    assert len({r.person.nationality for r in referrals}) >= 5
+    years = {r.submitted_at.year for r in referrals}
+    assert len(years) >= 3
+    call_command("seed_demo", "--referrals", "60")
+    assert snapshot() == first

@@ -11,15 +11,23 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.test import override_settings
 
 from agencies import demo, services
 from agencies.models import Accreditation, Agency, Departement, User
+from referral import demo as referral_demo
 
 
 class Command(BaseCommand):
     help = "Load the demo agencies, accreditations and accounts (demo mode only)."
 
     def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--referrals", type=int, default=360, help="Synthetic referrals to add (once)."
+        )
+        parser.add_argument(
+            "--no-referrals", action="store_true", help="Only agencies and accounts."
+        )
         parser.add_argument(
             "--force",
             action="store_true",
@@ -39,10 +47,16 @@ class Command(BaseCommand):
                     self._accreditation(agencies[spec["key"]], spec["accreditation"])
             for spec in demo.USERS:
                 self._user(spec, agencies[spec["agency"]])
+        made = 0
+        if not options["no_referrals"] and not referral_demo.already_seeded():
+            # Synthetic referrals only once; their notifications go nowhere.
+            quiet = override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend")
+            with quiet, transaction.atomic():
+                made = referral_demo.seed_referrals(count=options["referrals"])
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(demo.AGENCIES)} agencies, {len(demo.USERS)} accounts "
-                f"(password {demo.DEMO_PASSWORD})."
+                f"(password {demo.DEMO_PASSWORD}); {made} synthetic referrals added."
             )
         )
 

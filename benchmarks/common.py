@@ -1,0 +1,77 @@
+"""Shared set-up for benchmarks: a fresh PostgreSQL database and Django."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+import environ
+
+
+def setup_django() -> None:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        sys.exit("Set DATABASE_URL to a PostgreSQL database for benchmarks (it is recreated).")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-secret-key")
+    os.environ.setdefault(
+        "MNR_FIELD_ENCRYPTION_KEYS", "YmVuY2htYXJrLW9ubHkta2V5LW5vdC1hLXNlY3JldCE="
+    )
+    os.environ.setdefault("MNR_BLIND_INDEX_KEY", "benchmark-only-blind-index-key")
+    os.environ.setdefault("MNR_THROTTLE_USER", "1000000/min")
+    _recreate_database(url)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _recreate_database(url: str) -> None:
+    import psycopg
+
+    config = environ.Env.db_url_config(url)
+    name = config["NAME"]
+    admin = psycopg.connect(
+        host=config["HOST"] or "127.0.0.1",
+        port=config["PORT"] or 5432,
+        user=config["USER"],
+        password=config.get("PASSWORD") or None,
+        dbname="postgres",
+        autocommit=True,
+    )
+    with admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+
+
+def measure(fn: Callable[[int], object], n: int, warmup: int = 10) -> dict[str, float]:
+    for i in range(warmup):
+        fn(-1 - i)
+    samples = []
+    for i in range(n):
+        start = time.perf_counter()
+        fn(i)
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    return {
+        "n": n,
+        "median_ms": statistics.median(samples),
+        "p90_ms": samples[int(0.9 * (n - 1))],
+        "max_ms": samples[-1],
+    }
+
+
+def show(name: str, result: dict[str, float], target_ms: float | None = None) -> None:
+    verdict = ""
+    if target_ms is not None:
+        verdict = "  PASS" if result["median_ms"] <= target_ms else "  FAIL"
+        verdict += f" (target median ≤ {target_ms} ms)"
+    print(
+        f"{name}: n={result['n']} median={result['median_ms']:.2f} ms "
+        f"p90={result['p90_ms']:.2f} ms max={result['max_ms']:.2f} ms{verdict}"
+    )
