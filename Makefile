@@ -38,10 +38,16 @@ format: install
 lock:
 	uv pip compile pyproject.toml --extra dev --extra dp --python-version 3.11 --generate-hashes -o requirements.lock
 
-## Refresh and compile the French and English catalogues (needs gettext)
+## Refresh the catalogues (fr to translate by hand; en = msgids), compile, check (needs gettext)
+MAKEMESSAGES := $(BIN)/python manage.py makemessages --ignore=.venv --ignore=tests --ignore=benchmarks
 messages: install
-	$(BIN)/python manage.py makemessages -l fr -l en --ignore=.venv --ignore=tests --ignore=benchmarks
-	$(BIN)/python manage.py compilemessages --ignore=.venv
+	DJANGO_DEBUG=true $(MAKEMESSAGES) -l fr
+	rm -f locale/en/LC_MESSAGES/django.po
+	DJANGO_DEBUG=true $(MAKEMESSAGES) -l en
+	msgen locale/en/LC_MESSAGES/django.po -o locale/en/LC_MESSAGES/django.po
+	sed -i '0,/#, fuzzy/{/#, fuzzy/d}; s/^"Language: \\n"/"Language: en\\n"/' locale/en/LC_MESSAGES/django.po
+	DJANGO_DEBUG=true $(BIN)/python manage.py compilemessages --ignore=.venv
+	$(BIN)/python locale/check_catalogues.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

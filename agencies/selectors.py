@@ -67,7 +67,7 @@ def token_get_active(*, key: str) -> ApiToken | None:
         return None
     now = timezone.now()
     token = (
-        ApiToken.objects.select_related("user")
+        ApiToken.objects.select_related("user__membership__agency")
         .filter(key_hash=token_hash(key), revoked_at__isnull=True, expires_at__gt=now)
         .first()
     )

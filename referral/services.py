@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Permission
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -118,19 +118,25 @@ def _fingerprint(data: ReferralInput) -> str:
 
 
 def _next_reference(year: int) -> str:
-    """MNR-YYYY-NNNNNN, sequential per year: the year's counter row is locked until
-    the submission commits, so simultaneous submissions never collide."""
-    counter = ReferenceCounter.objects.select_for_update().filter(year=year).first()
-    if counter is None:
-        try:
-            with transaction.atomic():
-                ReferenceCounter.objects.create(year=year, last=0)
-        except IntegrityError:
-            pass  # created by a simultaneous submission
-        counter = ReferenceCounter.objects.select_for_update().get(year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"MNR-{year}-{counter.last:06d}"
+    """MNR-YYYY-NNNNNN, sequential per year: one atomic increment of the year's
+    counter row, which stays locked until the submission commits, so simultaneous
+    submissions never collide (and a rolled-back submission leaves no gap)."""
+    increment = (
+        f"UPDATE {ReferenceCounter._meta.db_table} SET last = last + 1 "  # noqa: S608
+        "WHERE year = %s RETURNING last"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(increment, [year])
+        row = cursor.fetchone()
+        if row is None:
+            try:
+                with transaction.atomic():
+                    ReferenceCounter.objects.create(year=year, last=0)
+            except IntegrityError:
+                pass  # created by a simultaneous submission
+            cursor.execute(increment, [year])
+            row = cursor.fetchone()
+    return f"MNR-{year}-{row[0]:06d}"
 
 
 def _deadline(referral: Referral, now: datetime) -> datetime:

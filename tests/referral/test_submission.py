@@ -70,10 +70,12 @@ def test_other_form_needs_a_detail(api, world):
 
 def test_adult_without_consent_is_an_anonymous_notification(api, world):
     data = body(ADULT_BODY, consent_to_referral=False)
-    f = fields_of(api.submit(world.referrer, data))
+    f = fields_of(api.submit(world.referrer, data, HTTP_ACCEPT_LANGUAGE="en"))
     assert set(f["person"]) == {"given_name", "family_name", "date_of_birth", "phone"}
     assert "narrative" in f
     assert "anonymous notification" in f["person"]["given_name"][0]
+    fr = fields_of(api.submit(world.referrer, data, HTTP_ACCEPT_LANGUAGE="fr"))
+    assert "signalement est anonyme" in fr["person"]["given_name"][0]
     assert not Referral.objects.exists() and not PresumedVictim.objects.exists()
 
     anonymous = {

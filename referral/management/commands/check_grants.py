@@ -1,0 +1,21 @@
+"""Report every object permission that disagrees with ownership; exit 1 if any."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from referral.grant_check import grant_problems
+
+
+class Command(BaseCommand):
+    help = "Report grants on referrals and cases that disagree with routings and ownership."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        problems = list(grant_problems())
+        for problem in problems:
+            self.stdout.write(problem)
+        if problems:
+            raise CommandError(f"{len(problems)} grant(s) disagree with ownership.")
+        self.stdout.write(self.style.SUCCESS("All grants agree with ownership."))
