@@ -29,6 +29,7 @@ DOMAIN_STATUS: dict[type[errors.DomainError], int] = {
     errors.InvalidTransition: status.HTTP_409_CONFLICT,
     errors.Conflict: status.HTTP_409_CONFLICT,
     errors.PreconditionFailed: status.HTTP_412_PRECONDITION_FAILED,
+    errors.PreconditionRequired: status.HTTP_428_PRECONDITION_REQUIRED,
 }
 
 

@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from .views import agencies, auth, referrals
+from .views import agencies, auth, cases, referrals
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -38,6 +38,34 @@ urlpatterns = [
         referrals.ReferralAssignView.as_view(),
         name="api-referral-assign",
     ),
+    path("cases/", cases.CaseListView.as_view(), name="api-cases"),
+    path("cases/<str:reference>/", cases.CaseDetailView.as_view(), name="api-case"),
+    path("cases/<str:reference>/steps/", cases.StepListView.as_view(), name="api-case-steps"),
+    path(
+        "cases/<str:reference>/steps/<int:step_id>/",
+        cases.StepDetailView.as_view(),
+        name="api-case-step",
+    ),
+    path("cases/<str:reference>/notes/", cases.NoteListView.as_view(), name="api-case-notes"),
+    path("cases/<str:reference>/close/", cases.CaseCloseView.as_view(), name="api-case-close"),
+    path("cases/<str:reference>/reopen/", cases.CaseReopenView.as_view(), name="api-case-reopen"),
+    path(
+        "cases/<str:reference>/transfer/",
+        cases.CaseTransferView.as_view(),
+        name="api-case-transfer",
+    ),
+    path("transfers/", cases.TransferListView.as_view(), name="api-transfers"),
+    path(
+        "transfers/<int:transfer_id>/accept/",
+        cases.TransferAcceptView.as_view(),
+        name="api-transfer-accept",
+    ),
+    path(
+        "transfers/<int:transfer_id>/reject/",
+        cases.TransferRejectView.as_view(),
+        name="api-transfer-reject",
+    ),
+    path("workload/", cases.WorkloadView.as_view(), name="api-workload"),
     path("routings/", referrals.RoutingListView.as_view(), name="api-routings"),
     path("routings/<int:routing_id>/", referrals.RoutingDetailView.as_view(), name="api-routing"),
     path(

@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
+from common.fields import EncryptedTextField
+
 
 class CaseStatus(models.TextChoices):
     OPEN = "open", _("Open")
@@ -28,6 +30,12 @@ class ClosureReason(models.TextChoices):
 class Case(models.Model):
     Status = CaseStatus
     ClosureReason = ClosureReason
+
+    # Allowed transitions, enforced in cases.services.ensure_transition.
+    ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+        CaseStatus.OPEN: {CaseStatus.CLOSED},
+        CaseStatus.CLOSED: {CaseStatus.OPEN},
+    }
 
     referral = models.OneToOneField(
         "referral.Referral", on_delete=models.PROTECT, related_name="case"
@@ -55,6 +63,7 @@ class Case(models.Model):
     closure_reason = models.CharField(
         _("closure reason"), max_length=20, choices=ClosureReason.choices, blank=True, default=""
     )
+    reopened_at = models.DateTimeField(_("reopened at"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     history = HistoricalRecords()
@@ -82,6 +91,213 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+
+class StepKind(models.TextChoices):
+    SAFETY_ASSESSMENT = "safety_assessment", _("Safety assessment")
+    INITIAL_INTERVIEW = "initial_interview", _("Initial interview")
+    EMERGENCY_SHELTER = "emergency_shelter", _("Emergency shelter")
+    SECURE_RELOCATION = "secure_relocation", _("Secure relocation")
+    MEDICAL_CARE = "medical_care", _("Medical care")
+    PSYCHOLOGICAL_SUPPORT = "psychological_support", _("Psychological support")
+    INTERPRETER = "interpreter", _("Interpreter")
+    LEGAL_INFORMATION = (
+        "legal_information",
+        _("Legal information (rights, complaint, compensation)"),
+    )
+    LAWYER = "lawyer", _("Lawyer")
+    COMPLAINT_FILED = "complaint_filed", _("Complaint filed")
+    REFLECTION_PERIOD = (
+        "reflection_period",
+        _("Recovery and reflection period (30 days, CESEDA R.425-1)"),
+    )
+    RESIDENCE_PERMIT = "residence_permit", _("Residence permit (CESEDA L.425-1)")
+    EXIT_PATHWAY = "exit_pathway", _("Exit-from-prostitution pathway (law of 13 April 2016)")
+    CHILD_PROTECTION = "child_protection", _("Child protection measure (ASE)")
+    FINANCIAL_AID = "financial_aid", _("Financial aid")
+    TRAINING_EMPLOYMENT = "training_employment", _("Training or employment")
+    VOLUNTARY_RETURN = "voluntary_return", _("Voluntary return")
+
+
+class StepStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+    NOT_APPLICABLE = "not_applicable", _("Not applicable")
+    DECLINED_BY_PERSON = "declined_by_person", _("Declined by the person")
+    BLOCKED = "blocked", _("Blocked")
+
+
+OPEN_STEP_STATUSES = (StepStatus.PLANNED, StepStatus.IN_PROGRESS, StepStatus.BLOCKED)
+
+
+class ProtectionStep(models.Model):
+    Kind = StepKind
+    Status = StepStatus
+
+    # Every status can be corrected; "done" needs done_at (set by the service).
+    ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+        StepStatus.PLANNED: {
+            StepStatus.IN_PROGRESS,
+            StepStatus.DONE,
+            StepStatus.NOT_APPLICABLE,
+            StepStatus.DECLINED_BY_PERSON,
+            StepStatus.BLOCKED,
+        },
+        StepStatus.IN_PROGRESS: {
+            StepStatus.PLANNED,
+            StepStatus.DONE,
+            StepStatus.NOT_APPLICABLE,
+            StepStatus.DECLINED_BY_PERSON,
+            StepStatus.BLOCKED,
+        },
+        StepStatus.BLOCKED: {
+            StepStatus.PLANNED,
+            StepStatus.IN_PROGRESS,
+            StepStatus.DONE,
+            StepStatus.NOT_APPLICABLE,
+            StepStatus.DECLINED_BY_PERSON,
+        },
+        StepStatus.DONE: {StepStatus.IN_PROGRESS},
+        StepStatus.NOT_APPLICABLE: {StepStatus.PLANNED},
+        StepStatus.DECLINED_BY_PERSON: {StepStatus.PLANNED},
+    }
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="steps")
+    kind = models.CharField(_("kind"), max_length=32, choices=StepKind.choices)
+    status = models.CharField(
+        _("status"), max_length=20, choices=StepStatus.choices, default=StepStatus.PLANNED
+    )
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    ends_on = models.DateField(
+        _("ends on"), null=True, blank=True, help_text=_("End of a period, e.g. reflection.")
+    )
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
+    note = EncryptedTextField(_("note"), blank=True, default="")
+    from_template = models.BooleanField(default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    version = models.PositiveIntegerField(default=1)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+        verbose_name = _("protection step")
+        verbose_name_plural = _("protection steps")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=StepStatus.values), name="step_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(kind__in=StepKind.values), name="step_kind_valid"),
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(done_at__isnull=False),
+                name="step_done_has_done_at",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_date"],
+                condition=Q(status__in=["planned", "in_progress", "blocked"]),
+                name="step_open_due_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.kind}"
+
+
+class CaseNote(models.Model):
+    """A note of the owning association. The text is encrypted; metadata is not."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    text = EncryptedTextField(_("text"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    created_at = models.DateTimeField(_("created at"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("case note")
+        verbose_name_plural = _("case notes")
+
+    def __str__(self) -> str:
+        return f"note {self.pk} on {self.case_id}"
+
+
+class TransferStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Transfer(models.Model):
+    """Hand-off of a case to another association (e.g. a secure relocation)."""
+
+    Status = TransferStatus
+
+    ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+        TransferStatus.PENDING: {TransferStatus.ACCEPTED, TransferStatus.REJECTED},
+        TransferStatus.ACCEPTED: set(),
+        TransferStatus.REJECTED: set(),
+    }
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="transfers")
+    from_association = models.ForeignKey(
+        "agencies.Agency", on_delete=models.PROTECT, related_name="transfers_out"
+    )
+    to_association = models.ForeignKey(
+        "agencies.Agency", on_delete=models.PROTECT, related_name="transfers_in"
+    )
+    reason = models.TextField(_("reason"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=TransferStatus.choices, default=TransferStatus.PENDING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.TextField(_("reason for the decision"), blank=True, default="")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=TransferStatus.values), name="transfer_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_association=models.F("to_association")),
+                name="transfer_to_another_association",
+            ),
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(status="pending"), name="transfer_one_pending_per_case"
+            ),
+        ]
+        indexes = [models.Index(fields=["to_association", "status"])]
+
+    def __str__(self) -> str:
+        return f"transfer {self.pk} of {self.case_id}"
 
 
 class CaseUserObjectPermission(UserObjectPermissionBase):

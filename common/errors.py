@@ -54,3 +54,9 @@ class PreconditionFailed(DomainError):
     """The client's version of the object is stale (HTTP 412)."""
 
     code = "precondition_failed"
+
+
+class PreconditionRequired(DomainError):
+    """The write needs an If-Match header with the version read (HTTP 428)."""
+
+    code = "precondition_required"

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -188,6 +189,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "referral.tasks.referrals_sweep_submitted",
         "schedule": 60.0,
     },
+    "remind-overdue-steps": {
+        "task": "cases.tasks.remind_overdue_steps",
+        "schedule": crontab(hour=8, minute=0),
+    },
     "relay-notification-outbox": {
         "task": "notifications.tasks.outbox_relay",
         "schedule": 30.0,
@@ -290,6 +295,11 @@ SPECTACULAR_SETTINGS = {
         "ReferralStatusEnum": "referral.models.ReferralStatus",
         "CaseStatusEnum": "cases.models.CaseStatus",
         "RoutingOutcomeEnum": "referral.models.RoutingOutcome",
+        "StepKindEnum": "cases.models.StepKind",
+        "StepStatusEnum": "cases.models.StepStatus",
+        "TransferStatusEnum": "cases.models.TransferStatus",
+        "ClosureReasonEnum": "cases.models.ClosureReason",
+        "AgencyKindEnum": "agencies.models.AgencyKind",
     },
 }
 

@@ -17,6 +17,10 @@ class OutboxMessage(models.Model):
         CRIP_MINOR = "crip_minor", _("A minor was referred (child-protection unit)")
         CRIP_MISSING = "crip_missing", _("No child-protection unit registered for a minor")
         REFERRAL_ACCEPTED = "referral_accepted", _("The referral was accepted")
+        TRANSFER_REQUESTED = "transfer_requested", _("A case transfer awaits your answer")
+        TRANSFER_ACCEPTED = "transfer_accepted", _("A case transfer was accepted")
+        TRANSFER_REJECTED = "transfer_rejected", _("A case transfer was rejected")
+        STEPS_OVERDUE = "steps_overdue", _("Protection steps are overdue")
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     reference = models.CharField(max_length=32)

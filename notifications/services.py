@@ -21,6 +21,12 @@ from .models import OutboxMessage
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=1)
+CASE_KINDS = {
+    OutboxMessage.Kind.TRANSFER_REQUESTED,
+    OutboxMessage.Kind.TRANSFER_ACCEPTED,
+    OutboxMessage.Kind.TRANSFER_REJECTED,
+    OutboxMessage.Kind.STEPS_OVERDUE,
+}
 
 
 def outbox_enqueue(
@@ -70,7 +76,8 @@ def _recipients(message: OutboxMessage) -> list[str]:
 
 
 def _subject_and_body(message: OutboxMessage) -> tuple[str, str]:
-    link = f"{settings.MNR_PUBLIC_URL}/api/v1/referrals/{message.reference}/"
+    path = "cases" if message.kind in CASE_KINDS else "referrals"
+    link = f"{settings.MNR_PUBLIC_URL}/api/v1/{path}/{message.reference}/"
     subjects = {
         OutboxMessage.Kind.ROUTING_NEW: _("MNR – referral %(ref)s awaits your answer"),
         OutboxMessage.Kind.REFERRAL_ESCALATED: _(
@@ -81,6 +88,12 @@ def _subject_and_body(message: OutboxMessage) -> tuple[str, str]:
             "MNR – no child-protection unit registered for referral %(ref)s"
         ),
         OutboxMessage.Kind.REFERRAL_ACCEPTED: _("MNR – referral %(ref)s was accepted"),
+        OutboxMessage.Kind.TRANSFER_REQUESTED: _(
+            "MNR – case %(ref)s: a transfer awaits your answer"
+        ),
+        OutboxMessage.Kind.TRANSFER_ACCEPTED: _("MNR – case %(ref)s: your transfer was accepted"),
+        OutboxMessage.Kind.TRANSFER_REJECTED: _("MNR – case %(ref)s: your transfer was rejected"),
+        OutboxMessage.Kind.STEPS_OVERDUE: _("MNR – case %(ref)s: protection steps are overdue"),
     }
     subject = subjects[message.kind] % {"ref": message.reference}
     body = _(

@@ -303,7 +303,7 @@ def _maybe_close(
     if age_days > 240 or (age_days > 60 and rng.random() < 0.35):
         closed = opened + timedelta(days=rng.randint(30, max(31, min(age_days - 1, 400))))
         closed = min(closed, now - timedelta(days=1))
-        case_close(case=case, actor=actor, reason=_pick(rng, CLOSURES), now=closed)
+        case_close(case_id=case.pk, actor=actor, reason=_pick(rng, CLOSURES), now=closed)
 
 
 def _at(day: date) -> datetime:

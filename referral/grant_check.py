@@ -1,7 +1,7 @@
 """Grants that disagree with ownership (DESIGN §5, `manage.py check_grants`).
 
 Expected: the author holds view on their referral; an association with a pending
-routing holds view + respond; one whose routing was accepted holds view only; no
+routing holds view + respond; the association owning its case holds view; no
 other group holds anything on a referral; the owning association holds view +
 change on its case and no other group holds anything on it.
 """
@@ -24,13 +24,14 @@ from .models import (
 
 def _expected_referral_group_grants() -> dict[tuple[int, int], set[str]]:
     expected: dict[tuple[int, int], set[str]] = defaultdict(set)
-    routings = Routing.objects.filter(
-        outcome__in=[RoutingOutcome.PENDING, RoutingOutcome.ACCEPTED]
-    ).values_list("referral_id", "association__group_id", "outcome")
-    for referral_id, group_id, outcome in routings:
+    pending = Routing.objects.filter(outcome=RoutingOutcome.PENDING).values_list(
+        "referral_id", "association__group_id"
+    )
+    for referral_id, group_id in pending:
+        expected[(referral_id, group_id)] |= {"view_referral", "respond_referral"}
+    # After acceptance the case's owner sees the referral (a transfer moves it).
+    for referral_id, group_id in Case.objects.values_list("referral_id", "association__group_id"):
         expected[(referral_id, group_id)].add("view_referral")
-        if outcome == RoutingOutcome.PENDING:
-            expected[(referral_id, group_id)].add("respond_referral")
     return expected
 
 

@@ -65,6 +65,7 @@ def referral_list_visible_to(*, user: User) -> QuerySet[Referral]:
             "person__current_departement",
             "referring_agency",
             "exploitation_departement",
+            "case",
         )
         .prefetch_related(
             Prefetch(

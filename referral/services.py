@@ -34,6 +34,7 @@ from common.choices import ExploitationForm
 from common.crypto import blind_index
 from common.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from common.tasks import enqueue
+from common.transitions import ensure_transition
 from notifications.models import OutboxMessage
 from notifications.services import outbox_enqueue
 
@@ -93,15 +94,6 @@ class ReferralInput:
 
 
 # --- helpers ----------------------------------------------------------------------
-
-
-def ensure_transition(obj: Referral | Routing, *, to: str, field_name: str) -> None:
-    """The one place where allowed transitions (declared on the model) are enforced."""
-    current = getattr(obj, field_name)
-    if to not in obj.ALLOWED_TRANSITIONS.get(current, set()):
-        raise InvalidTransition(
-            _("Impossible from the current state (%(current)s).") % {"current": current}
-        )
 
 
 def _membership(user: User) -> Membership | None:

@@ -27,13 +27,9 @@ from referral import indicators, selectors, services
 from referral.models import Need, Referral, ReferralStatus, Routing, RoutingOutcome, Sex
 
 from ..schema import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED, error_response
+from .cases import CaseOutputSerializer, case_response
+from .common import CONFLICT, FORBIDDEN, AssociationRefSerializer, PersonOutputSerializer
 
-FORBIDDEN = error_response(
-    "Not allowed for your role.", example_code="permission_denied", status=403
-)
-CONFLICT = error_response(
-    "Impossible from the current state.", example_code="invalid_transition", status=409
-)
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
@@ -125,25 +121,6 @@ class ReferralInputSerializer(serializers.Serializer):
         return services.ReferralInput(person=person, **data)
 
 
-class AssociationRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-
-
-class PersonOutputSerializer(serializers.Serializer):
-    given_name = serializers.CharField()
-    family_name = serializers.CharField()
-    date_of_birth = serializers.CharField(allow_blank=True)
-    estimated_age = serializers.IntegerField(allow_null=True)
-    declared_minor = serializers.BooleanField()
-    presumed_minor = serializers.BooleanField()
-    sex = serializers.CharField()
-    nationality = serializers.CharField(allow_blank=True)
-    languages = serializers.ListField(child=serializers.CharField())
-    phone = serializers.CharField(allow_blank=True)
-    current_departement = serializers.CharField(source="current_departement_id", allow_null=True)
-
-
 class IndicatorSummarySerializer(serializers.Serializer):
     dimension = serializers.CharField()
     strong = serializers.IntegerField()
@@ -170,6 +147,14 @@ class RoutingBriefSerializer(serializers.ModelSerializer):
         ]
 
 
+def _case_status(referral: Referral) -> str | None:
+    # The referrer sees whether the case is open or closed, never its content.
+    try:
+        return referral.case.status
+    except Case.DoesNotExist:
+        return None
+
+
 def _receiving_association(referral: Referral) -> dict | None:
     for routing in referral.routings.all():
         if routing.outcome in (RoutingOutcome.PENDING, RoutingOutcome.ACCEPTED):
@@ -189,6 +174,9 @@ class ReferralOutputSerializer(serializers.ModelSerializer):
     person = PersonOutputSerializer()
     receiving_association = serializers.SerializerMethodField()
     crip_notified = serializers.SerializerMethodField()
+    case_status = serializers.SerializerMethodField(
+        help_text="`open` or `closed` once accepted; never the case's content."
+    )
     possible_duplicate = serializers.BooleanField(
         required=False, help_text="Associations and coordination desk only."
     )
@@ -219,6 +207,7 @@ class ReferralOutputSerializer(serializers.ModelSerializer):
             "person",
             "receiving_association",
             "crip_notified",
+            "case_status",
             "possible_duplicate",
             "indicator_summary",
             "routings",
@@ -230,6 +219,9 @@ class ReferralOutputSerializer(serializers.ModelSerializer):
 
     def get_crip_notified(self, referral: Referral) -> bool:
         return referral.crip_notified_at is not None
+
+    def get_case_status(self, referral: Referral) -> str | None:
+        return _case_status(referral)
 
     def to_representation(self, referral: Referral) -> dict:
         user = self.context["request"].user
@@ -261,6 +253,7 @@ class ReferralListItemSerializer(serializers.ModelSerializer):
     family_name = serializers.CharField(source="person.family_name")
     presumed_minor = serializers.BooleanField(source="person.presumed_minor")
     receiving_association = serializers.SerializerMethodField()
+    case_status = serializers.SerializerMethodField()
 
     class Meta:
         model = Referral
@@ -274,7 +267,11 @@ class ReferralListItemSerializer(serializers.ModelSerializer):
             "family_name",
             "presumed_minor",
             "receiving_association",
+            "case_status",
         ]
+
+    def get_case_status(self, referral: Referral) -> str | None:
+        return _case_status(referral)
 
     @extend_schema_field(AssociationRefSerializer(allow_null=True))
     def get_receiving_association(self, referral: Referral) -> dict | None:
@@ -314,16 +311,6 @@ class RoutingOutputSerializer(serializers.ModelSerializer):
     def get_departement(self, routing: Routing) -> str | None:
         person = routing.referral.person
         return person.current_departement_id or routing.referral.exploitation_departement_id
-
-
-class CaseOutputSerializer(serializers.ModelSerializer):
-    referral = serializers.CharField(source="referral.reference")
-    association = AssociationRefSerializer()
-    assigned_to = serializers.CharField(source="assigned_to.username", allow_null=True)
-
-    class Meta:
-        model = Case
-        fields = ["reference", "referral", "association", "status", "opened_at", "assigned_to"]
 
 
 # --- filters ----------------------------------------------------------------------
@@ -565,7 +552,7 @@ class RoutingAcceptView(APIView):
     def post(self, request: Request, routing_id: int) -> Response:
         routing = selectors.routing_get_for_user(user=request.user, routing_id=routing_id)
         case = services.routing_accept(routing_id=routing.pk, actor=request.user)
-        return Response(CaseOutputSerializer(case).data, status=status.HTTP_201_CREATED)
+        return case_response(request, case.reference, status.HTTP_201_CREATED)
 
 
 class DeclineInputSerializer(serializers.Serializer):

@@ -105,12 +105,12 @@ def test_accept_opens_the_case_and_referrer_sees_status_only(api, world):
     r = api.post(world.paris_worker, f"/api/v1/routings/{routing['id']}/accept/")
     assert r.status_code == 201, r.content
     case = r.json()
-    assert case["referral"] == referral.reference == case["reference"]
+    assert case["referral"]["reference"] == referral.reference == case["reference"]
     assert case["association"]["id"] == world.paris.pk and case["status"] == "open"
     assert Case.objects.get().referral == referral
     assert world.paris_worker.has_perm("cases.view_case", Case.objects.get())
     detail = api.get(world.referrer, f"/api/v1/referrals/{referral.reference}/").json()
-    assert detail["status"] == "accepted"
+    assert detail["status"] == "accepted" and detail["case_status"] == "open"
     assert detail["receiving_association"]["id"] == world.paris.pk
     assert "routings" not in detail
     assert any("referent@example.org" in m.to for m in mail.outbox)

@@ -1,0 +1,647 @@
+"""Cases, protection steps, notes, transfers, closure and workload (DESIGN §8).
+
+Writes that require If-Match (optimistic concurrency): PATCH /cases/{ref}/,
+PATCH /cases/{ref}/steps/{id}/, POST /cases/{ref}/close/, POST /cases/{ref}/reopen/.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import generics, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agencies.models import User
+from cases import selectors, services
+from cases.models import (
+    Case,
+    CaseNote,
+    CaseStatus,
+    ClosureReason,
+    ProtectionStep,
+    StepKind,
+    StepStatus,
+    Transfer,
+    TransferStatus,
+)
+from common.choices import ExploitationForm
+from common.errors import ValidationFailed
+
+from ..etags import IF_MATCH, etag, expected_version
+from ..schema import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED, error_response
+from .common import CONFLICT, FORBIDDEN, AssociationRefSerializer, PersonOutputSerializer
+
+STALE = error_response(
+    "Someone changed this since you read it.", example_code="precondition_failed", status=412
+)
+MISSING_IF_MATCH = error_response(
+    "Send If-Match with the ETag you read.", example_code="precondition_required", status=428
+)
+
+
+def _member(user_id: int | None, field: str) -> User | None:
+    if user_id is None:
+        return None
+    user = User.objects.select_related("membership").filter(pk=user_id).first()
+    if user is None:
+        raise ValidationFailed(_("Invalid input."), fields={field: [_("Unknown user.")]})
+    return user
+
+
+# --- serializers ------------------------------------------------------------------
+
+
+class UserRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+
+
+class StepOutputSerializer(serializers.ModelSerializer):
+    owner = UserRefSerializer(allow_null=True)
+    etag = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProtectionStep
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "due_date",
+            "ends_on",
+            "done_at",
+            "owner",
+            "note",
+            "from_template",
+            "version",
+            "etag",
+        ]
+
+    def get_etag(self, step: ProtectionStep) -> str:
+        return etag("step", step.pk, step.version)
+
+
+class NoteOutputSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.username")
+
+    class Meta:
+        model = CaseNote
+        fields = ["id", "text", "author", "created_at"]
+
+
+class ReferralSummarySerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    submitted_at = serializers.DateTimeField()
+    immediate_danger = serializers.BooleanField()
+    exploitation_forms = serializers.ListField(child=serializers.CharField())
+    exploitation_departement = serializers.CharField(
+        source="exploitation_departement_id", allow_null=True
+    )
+    exploitation_country = serializers.CharField()
+    needs = serializers.ListField(child=serializers.CharField())
+    indicators = serializers.ListField(child=serializers.CharField())
+    narrative = serializers.CharField()
+    referring_agency = AssociationRefSerializer()
+
+
+class CaseListItemSerializer(serializers.ModelSerializer):
+    association = AssociationRefSerializer()
+    assigned_to = UserRefSerializer(allow_null=True)
+    exploitation_forms = serializers.ListField(
+        source="referral.exploitation_forms", child=serializers.CharField()
+    )
+    presumed_minor = serializers.BooleanField(source="referral.person.presumed_minor")
+    given_name = serializers.CharField(source="referral.person.given_name")
+    family_name = serializers.CharField(source="referral.person.family_name")
+    overdue_steps = serializers.IntegerField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "reference",
+            "status",
+            "opened_at",
+            "closed_at",
+            "association",
+            "assigned_to",
+            "exploitation_forms",
+            "presumed_minor",
+            "given_name",
+            "family_name",
+            "overdue_steps",
+        ]
+
+
+class CaseOutputSerializer(serializers.ModelSerializer):
+    association = AssociationRefSerializer()
+    assigned_to = UserRefSerializer(allow_null=True)
+    referral = ReferralSummarySerializer()
+    person = PersonOutputSerializer(source="referral.person")
+    steps = StepOutputSerializer(many=True)
+    notes = NoteOutputSerializer(many=True)
+    overdue_steps = serializers.IntegerField()
+    etag = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "reference",
+            "status",
+            "closure_reason",
+            "opened_at",
+            "closed_at",
+            "reopened_at",
+            "association",
+            "assigned_to",
+            "version",
+            "etag",
+            "overdue_steps",
+            "referral",
+            "person",
+            "steps",
+            "notes",
+        ]
+
+    def get_etag(self, case: Case) -> str:
+        return etag("case", case.pk, case.version)
+
+
+class TransferOutputSerializer(serializers.ModelSerializer):
+    case = serializers.CharField(source="case.reference")
+    from_association = AssociationRefSerializer()
+    to_association = AssociationRefSerializer()
+    exploitation_forms = serializers.ListField(
+        source="case.referral.exploitation_forms", child=serializers.CharField()
+    )
+    presumed_minor = serializers.BooleanField(source="case.referral.person.presumed_minor")
+
+    class Meta:
+        model = Transfer
+        fields = [
+            "id",
+            "case",
+            "from_association",
+            "to_association",
+            "reason",
+            "status",
+            "requested_at",
+            "decided_at",
+            "decision_reason",
+            "exploitation_forms",
+            "presumed_minor",
+        ]
+
+
+def case_response(request: Request, reference: str, code: int = 200) -> Response:
+    case = selectors.case_get_for_user(user=request.user, reference=reference)
+    return Response(
+        CaseOutputSerializer(case).data,
+        status=code,
+        headers={"ETag": etag("case", case.pk, case.version)},
+    )
+
+
+# --- filters ----------------------------------------------------------------------
+
+
+class CaseFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=CaseStatus.choices)
+    assigned_to = django_filters.CharFilter(
+        method="filter_assigned", help_text="A user id, `me`, or `none`."
+    )
+    overdue = django_filters.BooleanFilter(method="filter_overdue")
+    exploitation_form = django_filters.ChoiceFilter(
+        choices=ExploitationForm.choices, method="filter_form"
+    )
+
+    class Meta:
+        model = Case
+        fields = ["status", "assigned_to", "overdue", "exploitation_form"]
+
+    def filter_assigned(self, queryset, name, value):
+        if value == "me":
+            return queryset.filter(assigned_to=self.request.user)
+        if value == "none":
+            return queryset.filter(assigned_to__isnull=True)
+        if not value.isdigit():
+            raise serializers.ValidationError({"assigned_to": ["A user id, `me` or `none`."]})
+        return queryset.filter(assigned_to_id=int(value))
+
+    def filter_overdue(self, queryset, name, value):
+        return queryset.filter(overdue_steps__gt=0) if value else queryset.filter(overdue_steps=0)
+
+    def filter_form(self, queryset, name, value):
+        return queryset.filter(referral__exploitation_forms__icontains=f'"{value}"')
+
+
+# --- views ------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=["cases"],
+        operation_id="cases_list",
+        description="Your association's cases, newest first.",
+        responses={200: CaseListItemSerializer(many=True), 400: BAD_REQUEST, 401: UNAUTHORIZED},
+    )
+)
+class CaseListView(generics.ListAPIView):
+    serializer_class = CaseListItemSerializer
+    filterset_class = CaseFilter
+
+    def get_queryset(self):
+        return selectors.case_list_visible_to(user=self.request.user)
+
+
+class CaseUpdateInputSerializer(serializers.Serializer):
+    assigned_to = serializers.IntegerField(
+        allow_null=True, help_text="A caseworker or manager of the association, or null."
+    )
+
+
+class CaseDetailView(APIView):
+    @extend_schema(
+        tags=["cases"],
+        operation_id="cases_retrieve",
+        description="The case: profile, referral, plan and notes. Carries an ETag.",
+        responses={200: CaseOutputSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        return case_response(request, reference)
+
+    @extend_schema(
+        tags=["cases"],
+        operation_id="cases_partial_update",
+        parameters=[IF_MATCH],
+        request=CaseUpdateInputSerializer,
+        responses={
+            200: CaseOutputSerializer,
+            400: BAD_REQUEST,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            412: STALE,
+            428: MISSING_IF_MATCH,
+        },
+        description="Assign the case to a caseworker of the association (requires If-Match).",
+    )
+    def patch(self, request: Request, reference: str) -> Response:
+        case = selectors.case_get_for_user(user=request.user, reference=reference)
+        version = expected_version(request, kind="case", pk=case.pk)
+        data = CaseUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.case_assign(
+            case_id=case.pk,
+            actor=request.user,
+            assignee=_member(data.validated_data["assigned_to"], "assigned_to"),
+            expected_version=version,
+        )
+        return case_response(request, reference)
+
+
+class StepInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=StepKind.choices)
+    due_date = serializers.DateField(required=False, allow_null=True, default=None)
+    ends_on = serializers.DateField(required=False, allow_null=True, default=None)
+    owner = serializers.IntegerField(required=False, allow_null=True, default=None)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class StepUpdateInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=StepStatus.choices, required=False)
+    due_date = serializers.DateField(required=False, allow_null=True)
+    ends_on = serializers.DateField(required=False, allow_null=True)
+    owner = serializers.IntegerField(required=False, allow_null=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
+class StepListView(APIView):
+    @extend_schema(
+        tags=["cases"],
+        operation_id="cases_steps_list",
+        responses={200: StepOutputSerializer(many=True), 401: UNAUTHORIZED, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        case = selectors.case_get_for_user(user=request.user, reference=reference)
+        return Response(StepOutputSerializer(case.steps.all(), many=True).data)
+
+    @extend_schema(
+        tags=["cases"],
+        operation_id="cases_steps_create",
+        request=StepInputSerializer,
+        responses={
+            201: StepOutputSerializer,
+            400: BAD_REQUEST,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+        examples=[
+            OpenApiExample(
+                "lawyer",
+                value={"kind": "lawyer", "due_date": "2026-12-10", "note": "Barreau de Paris"},
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        case = selectors.case_get_for_user(user=request.user, reference=reference)
+        data = StepInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        values["owner"] = _member(values["owner"], "owner")
+        step = services.step_add(case_id=case.pk, actor=request.user, **values)
+        return Response(
+            StepOutputSerializer(step).data,
+            status=status.HTTP_201_CREATED,
+            headers={"ETag": etag("step", step.pk, step.version)},
+        )
+
+
+class StepDetailView(APIView):
+    @extend_schema(
+        tags=["cases"],
+        operation_id="cases_steps_retrieve",
+        responses={200: StepOutputSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, reference: str, step_id: int) -> Response:
+        step = selectors.step_get_for_user(user=request.user, reference=reference, step_id=step_id)
+        return Response(
+            StepOutputSerializer(step).data, headers={"ETag": etag("step", step.pk, step.version)}
+        )
+
+    @extend_schema(
+        tags=["cases"],
+        operation_id="cases_steps_partial_update",
+        parameters=[IF_MATCH],
+        request=StepUpdateInputSerializer,
+        responses={
+            200: StepOutputSerializer,
+            400: BAD_REQUEST,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+            412: STALE,
+            428: MISSING_IF_MATCH,
+        },
+        examples=[
+            OpenApiExample("complete", value={"status": "done"}, request_only=True),
+            OpenApiExample("set aside", value={"status": "declined_by_person"}, request_only=True),
+        ],
+        description="Complete, set aside, block, re-date or re-assign a step (If-Match).",
+    )
+    def patch(self, request: Request, reference: str, step_id: int) -> Response:
+        step = selectors.step_get_for_user(user=request.user, reference=reference, step_id=step_id)
+        version = expected_version(request, kind="step", pk=step.pk)
+        data = StepUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        changes = dict(data.validated_data)
+        if "owner" in changes:
+            changes["owner"] = _member(changes["owner"], "owner")
+        step = services.step_update(
+            step_id=step.pk, actor=request.user, expected_version=version, changes=changes
+        )
+        step = selectors.step_get_for_user(user=request.user, reference=reference, step_id=step_id)
+        return Response(
+            StepOutputSerializer(step).data, headers={"ETag": etag("step", step.pk, step.version)}
+        )
+
+
+class NoteInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=services.NOTE_MAX)
+
+
+class NoteListView(APIView):
+    @extend_schema(
+        tags=["cases"],
+        operation_id="cases_notes_list",
+        responses={200: NoteOutputSerializer(many=True), 401: UNAUTHORIZED, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        case = selectors.case_get_for_user(user=request.user, reference=reference)
+        return Response(NoteOutputSerializer(case.notes.all(), many=True).data)
+
+    @extend_schema(
+        tags=["cases"],
+        operation_id="cases_notes_create",
+        request=NoteInputSerializer,
+        responses={201: NoteOutputSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        case = selectors.case_get_for_user(user=request.user, reference=reference)
+        data = NoteInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        note = services.note_add(
+            case_id=case.pk, actor=request.user, text=data.validated_data["text"]
+        )
+        return Response(NoteOutputSerializer(note).data, status=status.HTTP_201_CREATED)
+
+
+class CloseInputSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=ClosureReason.choices)
+
+
+class CaseCloseView(APIView):
+    @extend_schema(
+        tags=["cases"],
+        operation_id="cases_close",
+        parameters=[IF_MATCH],
+        request=CloseInputSerializer,
+        responses={
+            200: CaseOutputSerializer,
+            400: BAD_REQUEST,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+            412: STALE,
+            428: MISSING_IF_MATCH,
+        },
+        examples=[
+            OpenApiExample("close", value={"reason": "support_completed"}, request_only=True)
+        ],
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        case = selectors.case_get_for_user(user=request.user, reference=reference)
+        version = expected_version(request, kind="case", pk=case.pk)
+        data = CloseInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.case_close(
+            case_id=case.pk,
+            actor=request.user,
+            reason=data.validated_data["reason"],
+            expected_version=version,
+        )
+        return case_response(request, reference)
+
+
+class CaseReopenView(APIView):
+    @extend_schema(
+        tags=["cases"],
+        operation_id="cases_reopen",
+        parameters=[IF_MATCH],
+        request=None,
+        responses={
+            200: CaseOutputSerializer,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+            412: STALE,
+            428: MISSING_IF_MATCH,
+        },
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        case = selectors.case_get_for_user(user=request.user, reference=reference)
+        version = expected_version(request, kind="case", pk=case.pk)
+        services.case_reopen(case_id=case.pk, actor=request.user, expected_version=version)
+        return case_response(request, reference)
+
+
+class TransferInputSerializer(serializers.Serializer):
+    to_association = serializers.IntegerField()
+    reason = serializers.CharField(max_length=2000)
+
+
+class CaseTransferView(APIView):
+    @extend_schema(
+        tags=["transfers"],
+        operation_id="cases_transfer",
+        request=TransferInputSerializer,
+        responses={
+            201: TransferOutputSerializer,
+            400: BAD_REQUEST,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+        examples=[
+            OpenApiExample(
+                "relocation",
+                value={"to_association": 6, "reason": "Éloignement géographique sécurisé."},
+                request_only=True,
+            )
+        ],
+        description="Ask another association to take the case (it accepts or rejects).",
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        case = selectors.case_get_for_user(user=request.user, reference=reference)
+        data = TransferInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        transfer = services.transfer_request(
+            case_id=case.pk,
+            actor=request.user,
+            to_association_id=data.validated_data["to_association"],
+            reason=data.validated_data["reason"],
+        )
+        transfer = selectors.transfer_get_for_user(user=request.user, transfer_id=transfer.pk)
+        return Response(TransferOutputSerializer(transfer).data, status=status.HTTP_201_CREATED)
+
+
+class TransferFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=TransferStatus.choices)
+    direction = django_filters.ChoiceFilter(
+        choices=[("in", "in"), ("out", "out")], method="filter_direction"
+    )
+
+    class Meta:
+        model = Transfer
+        fields = ["status", "direction"]
+
+    def filter_direction(self, queryset, name, value):
+        agency_id = self.request.user.membership.agency_id
+        if value == "in":
+            return queryset.filter(to_association_id=agency_id)
+        return queryset.filter(from_association_id=agency_id)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=["transfers"],
+        operation_id="transfers_list",
+        description="Transfers from or to your association (`direction=in|out`).",
+        responses={200: TransferOutputSerializer(many=True), 400: BAD_REQUEST, 401: UNAUTHORIZED},
+    )
+)
+class TransferListView(generics.ListAPIView):
+    serializer_class = TransferOutputSerializer
+    filterset_class = TransferFilter
+
+    def get_queryset(self):
+        return selectors.transfer_list_for(user=self.request.user)
+
+
+class RejectInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class TransferAcceptView(APIView):
+    @extend_schema(
+        tags=["transfers"],
+        operation_id="transfers_accept",
+        request=None,
+        responses={
+            200: TransferOutputSerializer,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+        description="The receiving association takes the case; its grants move with it.",
+    )
+    def post(self, request: Request, transfer_id: int) -> Response:
+        transfer = selectors.transfer_get_for_user(user=request.user, transfer_id=transfer_id)
+        services.transfer_accept(transfer_id=transfer.pk, actor=request.user)
+        transfer = selectors.transfer_get_for_user(user=request.user, transfer_id=transfer_id)
+        return Response(TransferOutputSerializer(transfer).data)
+
+
+class TransferRejectView(APIView):
+    @extend_schema(
+        tags=["transfers"],
+        operation_id="transfers_reject",
+        request=RejectInputSerializer,
+        responses={
+            200: TransferOutputSerializer,
+            400: BAD_REQUEST,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+    )
+    def post(self, request: Request, transfer_id: int) -> Response:
+        transfer = selectors.transfer_get_for_user(user=request.user, transfer_id=transfer_id)
+        data = RejectInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.transfer_reject(
+            transfer_id=transfer.pk, actor=request.user, reason=data.validated_data["reason"]
+        )
+        transfer = selectors.transfer_get_for_user(user=request.user, transfer_id=transfer_id)
+        return Response(TransferOutputSerializer(transfer).data)
+
+
+class CaseworkerLoadSerializer(serializers.Serializer):
+    username = serializers.CharField(
+        allow_null=True, help_text="null: cases nobody is assigned to."
+    )
+    open_cases = serializers.IntegerField()
+    overdue_steps = serializers.IntegerField()
+
+
+class WorkloadSerializer(serializers.Serializer):
+    association = AssociationRefSerializer()
+    open_cases = serializers.IntegerField()
+    overdue_steps = serializers.IntegerField()
+    pending_routings = serializers.IntegerField()
+    pending_transfers_in = serializers.IntegerField()
+    pending_transfers_out = serializers.IntegerField()
+    by_caseworker = CaseworkerLoadSerializer(many=True)
+
+
+class WorkloadView(APIView):
+    @extend_schema(
+        tags=["cases"],
+        operation_id="workload_retrieve",
+        responses={200: WorkloadSerializer, 401: UNAUTHORIZED, 403: FORBIDDEN, 404: NOT_FOUND},
+        description="Your association's workload (managers).",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(WorkloadSerializer(selectors.workload_for(user=request.user)).data)

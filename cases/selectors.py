@@ -1,0 +1,148 @@
+"""Reads with rules on cases, steps, notes and transfers (DESIGN §5).
+
+A case is visible to the members of the owning association, through the
+group grant of the direct foreign-key table, filtered with one Exists. Anything
+else is "not found"."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from agencies.models import Membership, User
+from common.errors import NotAllowed, NotFound
+from referral.models import Routing, RoutingOutcome
+
+from .models import (
+    OPEN_STEP_STATUSES,
+    Case,
+    CaseGroupObjectPermission,
+    CaseNote,
+    ProtectionStep,
+    Transfer,
+    TransferStatus,
+)
+
+STAFF_ROLES = (Membership.Role.CASEWORKER, Membership.Role.MANAGER)
+
+
+def _overdue_q(today: date, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}status__in": OPEN_STEP_STATUSES, f"{prefix}due_date__lt": today})
+
+
+def case_list_visible_to(*, user: User, today: date | None = None) -> QuerySet[Case]:
+    if not user.is_authenticated:
+        return Case.objects.none()
+    today = today or timezone.localdate()
+    grant = CaseGroupObjectPermission.objects.filter(
+        content_object=OuterRef("pk"), group__user=user, permission__codename="view_case"
+    )
+    return (
+        Case.objects.filter(Exists(grant))
+        .select_related("referral", "referral__person", "association", "assigned_to")
+        .annotate(overdue_steps=Count("steps", filter=_overdue_q(today, "steps__")))
+        .order_by("-opened_at", "-pk")
+    )
+
+
+def case_get_for_user(*, user: User, reference: str) -> Case:
+    """One case with its plan and notes (a constant number of queries)."""
+    case = (
+        case_list_visible_to(user=user)
+        .filter(reference=reference)
+        .select_related("referral__person__current_departement", "referral__referring_agency")
+        .prefetch_related(
+            Prefetch("steps", queryset=ProtectionStep.objects.select_related("owner")),
+            Prefetch("notes", queryset=CaseNote.objects.select_related("author")),
+        )
+        .first()
+    )
+    if case is None:
+        raise NotFound()
+    return case
+
+
+def step_get_for_user(*, user: User, reference: str, step_id: int) -> ProtectionStep:
+    case = case_list_visible_to(user=user).filter(reference=reference).first()
+    if case is None:
+        raise NotFound()
+    step = ProtectionStep.objects.select_related("owner").filter(pk=step_id, case=case).first()
+    if step is None:
+        raise NotFound()
+    step.case = case
+    return step
+
+
+def _staff_agency_id(user: User) -> int | None:
+    membership = getattr(user, "membership", None) if user.is_authenticated else None
+    if membership is None or membership.role not in STAFF_ROLES:
+        return None
+    return membership.agency_id
+
+
+def transfer_list_for(*, user: User) -> QuerySet[Transfer]:
+    """Transfers from or to the user's association."""
+    agency_id = _staff_agency_id(user)
+    if agency_id is None:
+        return Transfer.objects.none()
+    return (
+        Transfer.objects.filter(Q(from_association_id=agency_id) | Q(to_association_id=agency_id))
+        .select_related(
+            "case__referral__person",
+            "case__referral__exploitation_departement",
+            "from_association",
+            "to_association",
+        )
+        .order_by("-requested_at", "-pk")
+    )
+
+
+def transfer_get_for_user(*, user: User, transfer_id: int) -> Transfer:
+    transfer = transfer_list_for(user=user).filter(pk=transfer_id).first()
+    if transfer is None:
+        raise NotFound()
+    return transfer
+
+
+def workload_for(*, user: User, today: date | None = None) -> dict:
+    """The association's workload, for its managers: open cases, overdue steps,
+    pending routings and transfers, and per caseworker (5 queries)."""
+    membership = getattr(user, "membership", None) if user.is_authenticated else None
+    if membership is None or membership.role not in STAFF_ROLES:
+        raise NotFound()
+    if membership.role != Membership.Role.MANAGER:
+        raise NotAllowed()
+    today = today or timezone.localdate()
+    agency_id = membership.agency_id
+    open_cases = Case.objects.filter(association_id=agency_id, status=Case.Status.OPEN)
+    overdue = ProtectionStep.objects.filter(
+        _overdue_q(today), case__association_id=agency_id, case__status=Case.Status.OPEN
+    )
+    per_user = {
+        row["assigned_to"]: row
+        for row in open_cases.values("assigned_to", "assigned_to__username").annotate(
+            open_cases=Count("pk", distinct=True),
+            overdue_steps=Count("steps", filter=_overdue_q(today, "steps__")),
+        )
+    }
+    transfers = Transfer.objects.filter(status=TransferStatus.PENDING)
+    return {
+        "association": {"id": agency_id, "name": membership.agency.name},
+        "open_cases": open_cases.count(),
+        "overdue_steps": overdue.count(),
+        "pending_routings": Routing.objects.filter(
+            association_id=agency_id, outcome=RoutingOutcome.PENDING
+        ).count(),
+        "pending_transfers_in": transfers.filter(to_association_id=agency_id).count(),
+        "pending_transfers_out": transfers.filter(from_association_id=agency_id).count(),
+        "by_caseworker": [
+            {
+                "username": row["assigned_to__username"],
+                "open_cases": row["open_cases"],
+                "overdue_steps": row["overdue_steps"],
+            }
+            for row in sorted(per_user.values(), key=lambda r: r["assigned_to__username"] or "")
+        ],
+    }
