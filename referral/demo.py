@@ -6,11 +6,12 @@ Deterministic: a fixed random seed; dates relative to the day of seeding."""
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
 from agencies.models import Agency, Membership, User
+from cases import services as case_services
 from cases.models import Case
 from cases.services import case_close
 
@@ -296,15 +297,51 @@ def _play_out(
         return
 
 
+NOTES = [
+    "Premier entretien réalisé avec interprète ; la personne souhaite être hébergée.",
+    "Accompagnement aux urgences médicales ; rendez-vous de suivi fixé.",
+    "Information sur le droit de porter plainte donnée ; réflexion en cours.",
+    "Contact téléphonique régulier ; situation stable.",
+]
+
+
+def _progress_plan(
+    rng: random.Random, case: Case, actor: User, opened: datetime, now: datetime
+) -> None:
+    """Realistic plans: steps already due are mostly done, some set aside, a few
+    left overdue; a note or two."""
+    age_days = (now - opened).days
+    for step in case.steps.order_by("due_date", "pk"):
+        if step.due_date and (step.due_date - opened.date()).days > age_days:
+            continue  # not due yet
+        roll = rng.random()
+        if roll < 0.7:
+            status = "done"
+        elif roll < 0.8:
+            status = "declined_by_person"
+        elif roll < 0.88:
+            status = "not_applicable"
+        else:
+            continue  # left planned, hence overdue
+        when = min(opened + timedelta(days=rng.randint(0, 20)), now - timedelta(hours=1))
+        case_services.step_update(
+            step_id=step.pk,
+            actor=actor,
+            expected_version=None,
+            changes={"status": status},
+            now=when,
+        )
+    for text in rng.sample(NOTES, k=rng.randint(0, 2)):
+        when = min(opened + timedelta(days=rng.randint(0, 30)), now - timedelta(hours=1))
+        case_services.note_add(case_id=case.pk, actor=actor, text=text, now=when)
+
+
 def _maybe_close(
     rng: random.Random, case: Case, actor: User, opened: datetime, now: datetime
 ) -> None:
+    _progress_plan(rng, case, actor, opened, now)
     age_days = (now - opened).days
     if age_days > 240 or (age_days > 60 and rng.random() < 0.35):
         closed = opened + timedelta(days=rng.randint(30, max(31, min(age_days - 1, 400))))
         closed = min(closed, now - timedelta(days=1))
         case_close(case_id=case.pk, actor=actor, reason=_pick(rng, CLOSURES), now=closed)
-
-
-def _at(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time(10)))

@@ -211,7 +211,9 @@ class CaseFilter(django_filters.FilterSet):
     assigned_to = django_filters.CharFilter(
         method="filter_assigned", help_text="A user id, `me`, or `none`."
     )
-    overdue = django_filters.BooleanFilter(method="filter_overdue")
+    overdue = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")], method="filter_overdue"
+    )
     exploitation_form = django_filters.ChoiceFilter(
         choices=ExploitationForm.choices, method="filter_form"
     )
@@ -230,7 +232,9 @@ class CaseFilter(django_filters.FilterSet):
         return queryset.filter(assigned_to_id=int(value))
 
     def filter_overdue(self, queryset, name, value):
-        return queryset.filter(overdue_steps__gt=0) if value else queryset.filter(overdue_steps=0)
+        if value == "true":
+            return queryset.filter(overdue_steps__gt=0)
+        return queryset.filter(overdue_steps=0)
 
     def filter_form(self, queryset, name, value):
         return queryset.filter(referral__exploitation_forms__icontains=f'"{value}"')

@@ -110,5 +110,11 @@ def test_seed_demo_adds_synthetic_referrals_once_with_a_realistic_mix():
     assert len({r.person.nationality for r in referrals}) >= 5
     years = {r.submitted_at.year for r in referrals}
     assert len(years) >= 3
+    from cases.models import Case, CaseNote, ProtectionStep
+
+    assert {c.status for c in Case.objects.all()} == {"open", "closed"}
+    assert ProtectionStep.objects.filter(status="done").exists()
+    assert ProtectionStep.objects.filter(status="planned").exists()
+    assert CaseNote.objects.exists()
     call_command("seed_demo", "--referrals", "60")
     assert snapshot() == first
