@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from agencies.models import Membership, User
@@ -32,17 +33,34 @@ def _overdue_q(today: date, prefix: str = "") -> Q:
     return Q(**{f"{prefix}status__in": OPEN_STEP_STATUSES, f"{prefix}due_date__lt": today})
 
 
-def case_list_visible_to(*, user: User, today: date | None = None) -> QuerySet[Case]:
-    if not user.is_authenticated:
+def _visible(user: User) -> QuerySet[Case]:
+    """Cases on which a group of the user holds view_case (one Exists over the
+    grant table). A user is in exactly the group of their agency (kept so by the
+    membership services), so its id comes with the membership already loaded."""
+    membership = getattr(user, "membership", None) if user.is_authenticated else None
+    if membership is None:
         return Case.objects.none()
-    today = today or timezone.localdate()
     grant = CaseGroupObjectPermission.objects.filter(
-        content_object=OuterRef("pk"), group__user=user, permission__codename="view_case"
+        content_object=OuterRef("pk"),
+        group_id=membership.agency.group_id,
+        permission__codename="view_case",
+    )
+    return Case.objects.filter(Exists(grant))
+
+
+def case_list_visible_to(*, user: User, today: date | None = None) -> QuerySet[Case]:
+    today = today or timezone.localdate()
+    overdue = (
+        ProtectionStep.objects.filter(_overdue_q(today), case=OuterRef("pk"))
+        .order_by()
+        .values("case")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
     return (
-        Case.objects.filter(Exists(grant))
+        _visible(user)
         .select_related("referral", "referral__person", "association", "assigned_to")
-        .annotate(overdue_steps=Count("steps", filter=_overdue_q(today, "steps__")))
+        .annotate(overdue_steps=Coalesce(Subquery(overdue), 0))
         .order_by("-opened_at", "-pk")
     )
 
@@ -50,9 +68,11 @@ def case_list_visible_to(*, user: User, today: date | None = None) -> QuerySet[C
 def case_get_for_user(*, user: User, reference: str) -> Case:
     """One case with its plan and notes (a constant number of queries)."""
     case = (
-        case_list_visible_to(user=user)
+        _visible(user)
         .filter(reference=reference)
-        .select_related("referral__person__current_departement", "referral__referring_agency")
+        .select_related(
+            "referral__person", "referral__referring_agency", "association", "assigned_to"
+        )
         .prefetch_related(
             Prefetch("steps", queryset=ProtectionStep.objects.select_related("owner")),
             Prefetch("notes", queryset=CaseNote.objects.select_related("author")),
@@ -61,11 +81,17 @@ def case_get_for_user(*, user: User, reference: str) -> Case:
     )
     if case is None:
         raise NotFound()
+    today = timezone.localdate()
+    case.overdue_steps = sum(
+        1
+        for step in case.steps.all()
+        if step.status in OPEN_STEP_STATUSES and step.due_date and step.due_date < today
+    )
     return case
 
 
 def step_get_for_user(*, user: User, reference: str, step_id: int) -> ProtectionStep:
-    case = case_list_visible_to(user=user).filter(reference=reference).first()
+    case = _visible(user).filter(reference=reference).first()
     if case is None:
         raise NotFound()
     step = ProtectionStep.objects.select_related("owner").filter(pk=step_id, case=case).first()

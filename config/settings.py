@@ -111,6 +111,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})
     # A request never waits forever on an unreachable database.
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 3)
+    # Server-side binding lets psycopg prepare statements run repeatedly, so
+    # PostgreSQL plans the permission-filtered queries once per connection
+    # instead of on every request (planning cost more than executing them).
+    # Off behind a transaction-pooling PgBouncer (DJANGO_DB_PREPARED_STATEMENTS=false).
+    if env.bool("DJANGO_DB_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"]["OPTIONS"].setdefault("server_side_binding", True)
+        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
