@@ -20,6 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.models import AccessAction
+from audit.services import access_log_write
 from common.choices import ExploitationForm, Public
 from common.errors import NotFound, ValidationFailed
 
@@ -35,6 +37,7 @@ PLATFORM_ADMIN_PERMISSIONS: tuple[tuple[str, str], ...] = tuple(
         ("agencies", "user", ("view", "add", "change")),
         ("agencies", "departement", ("view",)),
         ("agencies", "region", ("view",)),
+        ("audit", "accesslog", ("view",)),
     )
     for action in actions
 )
@@ -363,6 +366,9 @@ def token_issue(*, user: User, now: datetime | None = None) -> tuple[ApiToken, s
         prefix=key[: len(TOKEN_PREFIX) + 6],
         expires_at=now + settings.MNR_API_TOKEN_TTL,
     )
+    access_log_write(
+        action=AccessAction.TOKEN_CREATE, actor=user, target_type="token", target_id=token.pk
+    )
     return token, key
 
 
@@ -375,4 +381,7 @@ def token_revoke(*, actor: User, token_id: int) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        access_log_write(
+            action=AccessAction.TOKEN_REVOKE, actor=actor, target_type="token", target_id=token.pk
+        )
     return token

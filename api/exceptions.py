@@ -18,6 +18,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from audit.models import AccessAction
+from audit.services import access_log_write
 from common import errors
 
 logger = logging.getLogger(__name__)
@@ -66,6 +68,8 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
 
+    if isinstance(exc, errors.NotAllowed | exceptions.PermissionDenied):
+        _log_refusal(context)
     if isinstance(exc, errors.DomainError):
         code = DOMAIN_STATUS.get(type(exc), status.HTTP_400_BAD_REQUEST)
         message = exc.message or (_("Not found.") if code == 404 else _("Request refused."))
@@ -95,6 +99,23 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         body = error_body(status_code=code, code="server_error", message=_("Server error."))
     set_rollback()
     return Response(body, status=code, headers=headers)
+
+
+def _log_refusal(context: dict) -> None:
+    """A refused action on something the user can see goes to the access log
+    (refusals of what they cannot see are logged by the selectors)."""
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated:
+        return
+    kwargs = context.get("kwargs") or {}
+    target = next(iter(kwargs.values()), "")
+    access_log_write(
+        action=AccessAction.REFUSAL,
+        actor=request.user,
+        target_type=str(next(iter(kwargs), "")),
+        target_id=str(target),
+        detail={"method": request.method, "path": request.path},
+    )
 
 
 def _wants_json(request: HttpRequest) -> bool:

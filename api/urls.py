@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from .views import agencies, auth, cases, referrals
+from .views import agencies, audit, auth, cases, referrals
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -47,6 +47,13 @@ urlpatterns = [
         name="api-case-step",
     ),
     path("cases/<str:reference>/notes/", cases.NoteListView.as_view(), name="api-case-notes"),
+    path(
+        "cases/<str:reference>/timeline/",
+        audit.CaseTimelineView.as_view(),
+        name="api-case-timeline",
+    ),
+    path("cases/<str:reference>/export/", audit.CaseExportView.as_view(), name="api-case-export"),
+    path("audit/access-log/", audit.AccessLogListView.as_view(), name="api-access-log"),
     path("cases/<str:reference>/close/", cases.CaseCloseView.as_view(), name="api-case-close"),
     path("cases/<str:reference>/reopen/", cases.CaseReopenView.as_view(), name="api-case-reopen"),
     path(

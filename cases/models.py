@@ -64,6 +64,7 @@ class Case(models.Model):
         _("closure reason"), max_length=20, choices=ClosureReason.choices, blank=True, default=""
     )
     reopened_at = models.DateTimeField(_("reopened at"), null=True, blank=True)
+    pseudonymised_at = models.DateTimeField(_("pseudonymised at"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     history = HistoricalRecords()

@@ -13,6 +13,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from agencies.models import Membership, User
+from audit.models import AccessAction
+from audit.services import access_log_write
 from common.errors import NotAllowed, NotFound
 from referral.models import Routing, RoutingOutcome
 
@@ -65,9 +67,14 @@ def case_list_visible_to(*, user: User, today: date | None = None) -> QuerySet[C
     )
 
 
-def case_get_for_user(*, user: User, reference: str) -> Case:
-    """One case with its plan and notes (a constant number of queries)."""
-    case = (
+def case_get_for_user(
+    *, user: User, reference: str, log: str | None = AccessAction.CASE_VIEW
+) -> Case:
+    """One case with its plan and notes (a constant number of queries), or
+    NotFound. ``log`` names the access-log action of this read (None: not
+    logged, for a read-back after a write); a refusal of an existing case is
+    logged too."""
+    qs = (
         _visible(user)
         .filter(reference=reference)
         .select_related(
@@ -77,10 +84,17 @@ def case_get_for_user(*, user: User, reference: str) -> Case:
             Prefetch("steps", queryset=ProtectionStep.objects.select_related("owner")),
             Prefetch("notes", queryset=CaseNote.objects.select_related("author")),
         )
-        .first()
+        .order_by()  # the reference is unique: no ordering to compile or run
     )
+    case = next(iter(qs[:1]), None)
     if case is None:
+        if Case.objects.filter(reference=reference).exists():
+            access_log_write(
+                action=AccessAction.REFUSAL, actor=user, target_type="case", target_id=reference
+            )
         raise NotFound()
+    if log:
+        access_log_write(action=log, actor=user, target_type="case", target_id=reference)
     today = timezone.localdate()
     case.overdue_steps = sum(
         1

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "audit.context.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -200,6 +201,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.tasks.remind_overdue_steps",
         "schedule": crontab(hour=8, minute=0),
     },
+    "apply-retention": {
+        "task": "audit.tasks.apply_retention_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "relay-notification-outbox": {
         "task": "notifications.tasks.outbox_relay",
         "schedule": 30.0,
@@ -311,6 +316,11 @@ SPECTACULAR_SETTINGS = {
 }
 
 SIMPLE_HISTORY_DATE_INDEX = "composite"
+# Audit (DESIGN §6). Switching these off exists for the audit-overhead benchmark only.
+SIMPLE_HISTORY_ENABLED = env.bool("MNR_AUDIT_HISTORY", default=True)
+MNR_AUDIT_ACCESS_LOG = env.bool("MNR_AUDIT_ACCESS_LOG", default=True)
+# Closed cases are pseudonymised this many years after closure (DESIGN §4.6).
+MNR_RETENTION_YEARS = env.int("MNR_RETENTION_YEARS", default=5)
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
 LOGGING = {

@@ -11,6 +11,8 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from agencies.models import Membership, User
+from audit.models import AccessAction
+from audit.services import access_log_write
 from common.errors import NotFound
 
 from .models import (
@@ -78,10 +80,24 @@ def referral_list_visible_to(*, user: User) -> QuerySet[Referral]:
     )
 
 
-def referral_get_for_user(*, user: User, reference: str) -> Referral:
+def referral_get_for_user(*, user: User, reference: str, log: bool = True) -> Referral:
+    """The referral if the user may see it, else NotFound (missing or not theirs).
+    With ``log``, the read is written to the access log; a refusal of a referral
+    that exists always is."""
     referral = referral_list_visible_to(user=user).filter(reference=reference).first()
     if referral is None:
+        if Referral.objects.filter(reference=reference).exists():
+            access_log_write(
+                action=AccessAction.REFUSAL, actor=user, target_type="referral", target_id=reference
+            )
         raise NotFound()
+    if log:
+        access_log_write(
+            action=AccessAction.REFERRAL_VIEW,
+            actor=user,
+            target_type="referral",
+            target_id=reference,
+        )
     return referral
 
 

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.models import User
+from audit.models import AccessAction
 from cases import selectors, services
 from cases.models import (
     Case,
@@ -194,8 +195,12 @@ class TransferOutputSerializer(serializers.ModelSerializer):
         ]
 
 
-def case_response(request: Request, reference: str, code: int = 200) -> Response:
-    case = selectors.case_get_for_user(user=request.user, reference=reference)
+def case_response(
+    request: Request, reference: str, code: int = 200, *, log: str | None = None
+) -> Response:
+    """The case as its association sees it. After a write, the read-back is not
+    logged as a read (history records the write)."""
+    case = selectors.case_get_for_user(user=request.user, reference=reference, log=log)
     return Response(
         CaseOutputSerializer(case).data,
         status=code,
@@ -273,7 +278,7 @@ class CaseDetailView(APIView):
         responses={200: CaseOutputSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND},
     )
     def get(self, request: Request, reference: str) -> Response:
-        return case_response(request, reference)
+        return case_response(request, reference, log=AccessAction.CASE_VIEW)
 
     @extend_schema(
         tags=["cases"],
@@ -291,7 +296,7 @@ class CaseDetailView(APIView):
         description="Assign the case to a caseworker of the association (requires If-Match).",
     )
     def patch(self, request: Request, reference: str) -> Response:
-        case = selectors.case_get_for_user(user=request.user, reference=reference)
+        case = selectors.case_get_for_user(user=request.user, reference=reference, log=None)
         version = expected_version(request, kind="case", pk=case.pk)
         data = CaseUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -350,7 +355,7 @@ class StepListView(APIView):
         ],
     )
     def post(self, request: Request, reference: str) -> Response:
-        case = selectors.case_get_for_user(user=request.user, reference=reference)
+        case = selectors.case_get_for_user(user=request.user, reference=reference, log=None)
         data = StepInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
@@ -406,7 +411,6 @@ class StepDetailView(APIView):
         step = services.step_update(
             step_id=step.pk, actor=request.user, expected_version=version, changes=changes
         )
-        step = selectors.step_get_for_user(user=request.user, reference=reference, step_id=step_id)
         return Response(
             StepOutputSerializer(step).data, headers={"ETag": etag("step", step.pk, step.version)}
         )
@@ -433,7 +437,7 @@ class NoteListView(APIView):
         responses={201: NoteOutputSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
     )
     def post(self, request: Request, reference: str) -> Response:
-        case = selectors.case_get_for_user(user=request.user, reference=reference)
+        case = selectors.case_get_for_user(user=request.user, reference=reference, log=None)
         data = NoteInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         note = services.note_add(
@@ -466,7 +470,7 @@ class CaseCloseView(APIView):
         ],
     )
     def post(self, request: Request, reference: str) -> Response:
-        case = selectors.case_get_for_user(user=request.user, reference=reference)
+        case = selectors.case_get_for_user(user=request.user, reference=reference, log=None)
         version = expected_version(request, kind="case", pk=case.pk)
         data = CloseInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -495,7 +499,7 @@ class CaseReopenView(APIView):
         },
     )
     def post(self, request: Request, reference: str) -> Response:
-        case = selectors.case_get_for_user(user=request.user, reference=reference)
+        case = selectors.case_get_for_user(user=request.user, reference=reference, log=None)
         version = expected_version(request, kind="case", pk=case.pk)
         services.case_reopen(case_id=case.pk, actor=request.user, expected_version=version)
         return case_response(request, reference)
@@ -528,7 +532,7 @@ class CaseTransferView(APIView):
         description="Ask another association to take the case (it accepts or rejects).",
     )
     def post(self, request: Request, reference: str) -> Response:
-        case = selectors.case_get_for_user(user=request.user, reference=reference)
+        case = selectors.case_get_for_user(user=request.user, reference=reference, log=None)
         data = TransferInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         transfer = services.transfer_request(

@@ -460,13 +460,17 @@ class ReferralWithdrawView(APIView):
         description="The author withdraws the referral before it is accepted.",
     )
     def post(self, request: Request, reference: str) -> Response:
-        referral = selectors.referral_get_for_user(user=request.user, reference=reference)
+        referral = selectors.referral_get_for_user(
+            user=request.user, reference=reference, log=False
+        )
         data = WithdrawInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.referral_withdraw(
             referral_id=referral.pk, actor=request.user, reason=data.validated_data["reason"]
         )
-        referral = selectors.referral_get_for_user(user=request.user, reference=reference)
+        referral = selectors.referral_get_for_user(
+            user=request.user, reference=reference, log=False
+        )
         return Response(ReferralOutputSerializer(referral, context={"request": request}).data)
 
 
@@ -491,7 +495,9 @@ class ReferralAssignView(APIView):
         description="The coordination desk routes an escalated referral to an association.",
     )
     def post(self, request: Request, reference: str) -> Response:
-        referral = selectors.referral_get_for_user(user=request.user, reference=reference)
+        referral = selectors.referral_get_for_user(
+            user=request.user, reference=reference, log=False
+        )
         data = AssignInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.referral_assign(
@@ -499,7 +505,9 @@ class ReferralAssignView(APIView):
             actor=request.user,
             association_id=data.validated_data["association"],
         )
-        referral = selectors.referral_get_for_user(user=request.user, reference=reference)
+        referral = selectors.referral_get_for_user(
+            user=request.user, reference=reference, log=False
+        )
         return Response(
             ReferralOutputSerializer(referral, context={"request": request}).data,
             status=status.HTTP_201_CREATED,

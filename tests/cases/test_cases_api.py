@@ -345,7 +345,7 @@ def test_list_and_detail_query_counts_are_constant(api, world, open_case):
         )
     assert count_queries(api, world.paris_worker, "/api/v1/cases/") == few_list
     assert count_queries(api, world.paris_worker, url(open_case)) == few_detail
-    assert few_list <= 5 and few_detail <= 6
+    assert few_list <= 5 and few_detail <= 9  # detail: 4 reads + the access-log entry
 
 
 def test_workload_for_managers(api, world, open_case):

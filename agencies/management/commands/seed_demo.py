@@ -15,6 +15,7 @@ from django.test import override_settings
 
 from agencies import demo, services
 from agencies.models import Accreditation, Agency, Departement, User
+from agencies.system import system_user
 from referral import demo as referral_demo
 
 
@@ -40,6 +41,8 @@ class Command(BaseCommand):
                 "seed_demo creates accounts with a published password: run it only with "
                 "MNR_DEMO_MODE=true (or DJANGO_DEBUG=true), or pass --force."
             )
+        # Changes made by this command are recorded under the named system user.
+        self.actor = system_user()
         with transaction.atomic():
             agencies = {spec["key"]: self._agency(spec) for spec in demo.AGENCIES}
             for spec in demo.AGENCIES:
@@ -72,10 +75,10 @@ class Command(BaseCommand):
         }
         agency = Agency.objects.filter(name=spec["name"]).first()
         if agency is None:
-            return services.agency_create(actor=None, name=spec["name"], **wanted)
+            return services.agency_create(actor=self.actor, name=spec["name"], **wanted)
         changes = {k: v for k, v in wanted.items() if getattr(agency, k) != v}
         if changes:
-            agency = services.agency_update(actor=None, agency=agency, **changes)
+            agency = services.agency_update(actor=self.actor, agency=agency, **changes)
         return agency
 
     def _accreditation(self, association: Agency, spec: dict) -> None:
@@ -87,7 +90,7 @@ class Command(BaseCommand):
             association=association, valid_from=spec["valid_from"]
         ).first()
         if accreditation is None:
-            services.accreditation_create(actor=None, association=association, **wanted)
+            services.accreditation_create(actor=self.actor, association=association, **wanted)
             return
         current = {k: getattr(accreditation, k) for k in spec if k != "departements"}
         current["departements"] = sorted(d.code for d in accreditation.departements.all())
@@ -99,13 +102,13 @@ class Command(BaseCommand):
             "departements": sorted(spec["departements"]),
         }
         if current != normalised:
-            services.accreditation_update(actor=None, accreditation=accreditation, **wanted)
+            services.accreditation_update(actor=self.actor, accreditation=accreditation, **wanted)
 
     def _user(self, spec: dict, agency: Agency) -> None:
         user = User.objects.filter(username=spec["username"]).first()
         if user is None:
             services.user_create(
-                actor=None,
+                actor=self.actor,
                 username=spec["username"],
                 password=demo.DEMO_PASSWORD,
                 agency=agency,
@@ -122,4 +125,4 @@ class Command(BaseCommand):
             or membership.agency_id != agency.pk
             or membership.role != spec["role"]
         ):
-            services.membership_set(actor=None, user=user, agency=agency, role=spec["role"])
+            services.membership_set(actor=self.actor, user=user, agency=agency, role=spec["role"])

@@ -1,0 +1,51 @@
+"""Who, from where, under which request id: set by the middleware for web and
+API requests, read by audit services (Celery tasks and commands have none)."""
+
+from __future__ import annotations
+
+import contextvars
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.http import HttpRequest, HttpResponse
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    ip: str | None
+    request_id: str
+
+
+_current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
+    "mnr_request_context", default=None
+)
+
+
+def current() -> RequestContext | None:
+    return _current.get()
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    # REMOTE_ADDR only: X-Forwarded-For is set by clients too. Behind a proxy,
+    # configure it to overwrite REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips).
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = (
+            incoming if incoming.isascii() and 0 < len(incoming) <= 64 else uuid.uuid4().hex
+        )
+        request.request_id = request_id
+        token = _current.set(RequestContext(ip=_client_ip(request), request_id=request_id))
+        try:
+            response = self.get_response(request)
+        finally:
+            _current.reset(token)
+        response["X-Request-ID"] = request_id
+        return response

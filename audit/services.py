@@ -1,0 +1,134 @@
+"""Writing the access log (append-only, hash-chained) and verifying it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from . import context
+from .models import GENESIS, AccessAction, AccessLog, AuditChainHead
+
+READ_ACTIONS = frozenset(
+    {AccessAction.REFERRAL_VIEW, AccessAction.CASE_VIEW, AccessAction.CASE_TIMELINE}
+)
+
+
+def _agency_of(user: Any) -> Any:
+    membership = (
+        getattr(user, "membership", None) if getattr(user, "is_authenticated", False) else None
+    )
+    return membership.agency if membership else None
+
+
+def access_log_write(
+    *,
+    action: str,
+    actor: Any = None,
+    username: str = "",
+    target_type: str = "",
+    target_id: str | int = "",
+    detail: dict | None = None,
+) -> AccessLog | None:
+    """Append one entry. The chain head row is locked for the rest of the
+    transaction, so entries chain in commit order; keep callers' transactions
+    short. Returns None when the access log is switched off (benchmarks only)."""
+    if not settings.MNR_AUDIT_ACCESS_LOG:
+        return None
+    # A read logged in its own transaction commits without waiting for the WAL
+    # flush (at most 3 x wal_writer_delay later): a crash in that window could
+    # lose the last read entries, never corrupt the chain (entry and head commit
+    # together). Security events (sign-ins, refusals, exports) and entries inside
+    # a caller's transaction stay synchronous.
+    asynchronous = (
+        action in READ_ACTIONS
+        and connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+    )
+    with transaction.atomic():
+        if asynchronous:
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        return _append(action, actor, username, target_type, target_id, detail)
+
+
+def _append(
+    action: str,
+    actor: Any,
+    username: str,
+    target_type: str,
+    target_id: str | int,
+    detail: dict | None,
+) -> AccessLog:
+    head = AuditChainHead.objects.select_for_update().filter(id=1).first()
+    if head is None:  # a fresh database (or one flushed by tests)
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=1)
+    ctx = context.current()
+    authenticated = getattr(actor, "is_authenticated", False)
+    entry = AccessLog(
+        created_at=timezone.now(),
+        actor=actor if authenticated else None,
+        actor_username=(actor.get_username() if authenticated else username)[:150],
+        agency=_agency_of(actor) if authenticated else None,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id)[:64],
+        ip=ctx.ip if ctx else None,
+        request_id=ctx.request_id if ctx else "",
+        detail=detail or {},
+        prev_hash=head.last_hash,
+    )
+    # Ids are given from the locked head: contiguous, so a gap is visible too.
+    entry.pk = head.last_id + 1
+    entry.hash = entry.compute_hash()
+    entry.save(force_insert=True)
+    head.last_id = entry.pk
+    head.last_hash = entry.hash
+    head.count += 1
+    head.save(update_fields=["last_id", "last_hash", "count"])
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    first_broken_id: int | None = None
+    reason: str = ""
+
+
+def verify_chain() -> ChainReport:
+    """Recompute every hash and link, in id order; the first inconsistency wins."""
+    head = AuditChainHead.objects.filter(id=1).first()
+    previous_hash = GENESIS
+    previous_id = 0
+    checked = 0
+    for entry in AccessLog.objects.order_by("pk").iterator(chunk_size=2000):
+        checked += 1
+        if entry.prev_hash != previous_hash:
+            return ChainReport(
+                False,
+                checked,
+                entry.pk,
+                f"entry {entry.pk} does not follow entry {previous_id} "
+                "(an entry was deleted or inserted before it)",
+            )
+        if entry.compute_hash() != entry.hash:
+            return ChainReport(False, checked, entry.pk, f"entry {entry.pk} was altered")
+        previous_hash, previous_id = entry.hash, entry.pk
+    if head is None:
+        if checked:
+            return ChainReport(False, checked, None, "the chain head is missing")
+        return ChainReport(True, 0)
+    if head.last_id != previous_id or head.last_hash != previous_hash or head.count != checked:
+        return ChainReport(
+            False,
+            checked,
+            previous_id or None,
+            f"the chain ends at entry {previous_id} but its head records entry {head.last_id} "
+            f"and {head.count} entries (entries were deleted or added at the end)",
+        )
+    return ChainReport(True, checked)

@@ -1,0 +1,166 @@
+"""The access log: what is recorded, append-only, and the hash chain."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+from django.test import Client
+
+from audit.models import AccessLog, AppendOnlyError
+from audit.services import access_log_write, verify_chain
+
+pytestmark = pytest.mark.django_db
+
+
+def entries(**filters):
+    return list(AccessLog.objects.filter(**filters).order_by("pk"))
+
+
+def test_detail_reads_are_logged_with_actor_agency_ip_and_request_id(api, world, open_case):
+    client = api.as_(world.paris_manager)
+    r = client.get(f"/api/v1/referrals/{open_case.reference}/", HTTP_X_REQUEST_ID="req-123")
+    assert r.headers["X-Request-ID"] == "req-123"
+    client.get(f"/api/v1/cases/{open_case.reference}/")
+    views = entries(actor=world.paris_manager)
+    assert [(e.action, e.target_type, e.target_id) for e in views] == [
+        ("referral.view", "referral", open_case.reference),
+        ("case.view", "case", open_case.reference),
+    ]
+    assert views[0].request_id == "req-123" and views[1].request_id
+    assert views[0].agency == world.paris
+    assert views[0].ip == "127.0.0.1"
+    assert views[0].actor_username == world.paris_manager.username
+
+
+def test_lists_and_writes_are_not_reads(api, world, open_case):
+    before = AccessLog.objects.count()
+    api.get(world.paris_worker, "/api/v1/cases/")
+    api.post(world.paris_worker, f"/api/v1/cases/{open_case.reference}/notes/", {"text": "x"})
+    assert AccessLog.objects.count() == before
+
+
+def test_refusal_of_an_existing_object_is_logged_not_of_a_missing_one(api, world, open_case):
+    api.get(world.national_worker, f"/api/v1/cases/{open_case.reference}/")
+    api.get(world.national_worker, f"/api/v1/referrals/{open_case.reference}/")
+    api.get(world.national_worker, "/api/v1/cases/MNR-1999-000001/")
+    refusals = entries(action="access.refused")
+    assert [(e.actor, e.target_type, e.target_id) for e in refusals] == [
+        (world.national_worker, "case", open_case.reference),
+        (world.national_worker, "referral", open_case.reference),
+    ]
+    # A 403 on something visible is a refusal too (a caseworker asking the workload).
+    api.get(world.paris_worker, "/api/v1/workload/")
+    assert entries(action="access.refused", actor=world.paris_worker)
+
+
+def test_sign_in_failed_sign_in_and_tokens_are_logged(api, world, api_client):
+    password = "a-long-test-password"
+    r = api_client.post(
+        "/api/v1/auth/token/",
+        {"username": world.referrer.username, "password": "nope"},
+        format="json",
+    )
+    assert r.status_code == 401
+    failed = entries(action="auth.login_failed")
+    assert len(failed) == 1 and failed[0].actor_username == world.referrer.username
+    assert "nope" not in str(failed[0].detail)
+    token = api_client.post(
+        "/api/v1/auth/token/",
+        {"username": world.referrer.username, "password": password},
+        format="json",
+    ).json()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token['token']}")
+    api_client.delete("/api/v1/auth/token/")
+    assert [e.action for e in entries(actor=world.referrer)] == [
+        "auth.token_create",
+        "auth.token_revoke",
+    ]
+    web = Client(SERVER_NAME="localhost")
+    assert web.login(username=world.admin.username, password=password)
+    assert entries(action="auth.login", actor=world.admin)
+
+
+def test_orm_refuses_updates_and_deletes():
+    entry = access_log_write(action="case.view", username="x", target_type="case", target_id="1")
+    entry.target_id = "2"
+    with pytest.raises(AppendOnlyError):
+        entry.save()
+    with pytest.raises(AppendOnlyError):
+        entry.delete()
+    with pytest.raises(AppendOnlyError):
+        AccessLog.objects.filter(pk=entry.pk).update(target_id="3")
+    with pytest.raises(AppendOnlyError):
+        AccessLog.objects.all().delete()
+    assert AccessLog.objects.get().target_id == "1"
+
+
+def test_database_trigger_refuses_raw_updates_and_deletes(postgres):
+    access_log_write(action="case.view", username="x", target_type="case", target_id="1")
+    for sql in ("UPDATE audit_accesslog SET target_id = 'x'", "DELETE FROM audit_accesslog"):
+        refused = pytest.raises(Exception, match="append-only")
+        with refused, transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql)
+    assert AccessLog.objects.get().target_id == "1"
+
+
+def write_chain(n: int = 5) -> list[AccessLog]:
+    return [
+        access_log_write(action="case.view", username=f"u{i}", target_type="case", target_id=str(i))
+        for i in range(n)
+    ]
+
+
+def raw(sql: str, params: list | None = None) -> None:
+    """Tamper as someone with direct database access would (trigger off on PostgreSQL)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = replica")  # triggers off
+        cursor.execute(sql, params or [])
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = DEFAULT")
+
+
+def test_intact_chain_verifies(capsys):
+    write_chain()
+    call_command("verify_audit")
+    assert "intact: 5 entries" in capsys.readouterr().out
+
+
+def test_altered_entry_is_detected():
+    chain = write_chain()
+    raw("UPDATE audit_accesslog SET actor_username = 'someone-else' WHERE id = %s", [chain[2].pk])
+    report = verify_chain()
+    assert not report.ok and report.first_broken_id == chain[2].pk and "altered" in report.reason
+    with pytest.raises(CommandError, match=f"first broken link: {chain[2].pk}"):
+        call_command("verify_audit")
+
+
+def test_deleted_entry_is_detected():
+    chain = write_chain()
+    raw("DELETE FROM audit_accesslog WHERE id = %s", [chain[1].pk])
+    report = verify_chain()
+    assert not report.ok and report.first_broken_id == chain[2].pk
+    assert "deleted or inserted" in report.reason
+
+
+def test_deleted_last_entry_is_detected():
+    chain = write_chain()
+    raw("DELETE FROM audit_accesslog WHERE id = %s", [chain[-1].pk])
+    report = verify_chain()
+    assert not report.ok and "head" in report.reason
+
+
+def test_inserted_entry_is_detected():
+    chain = write_chain()
+    # A forged entry between two real ones, with a plausible-looking hash.
+    first = chain[1]
+    raw("UPDATE audit_accesslog SET id = id + 100 WHERE id > %s", [first.pk])
+    raw(
+        "INSERT INTO audit_accesslog (id, created_at, actor_username, action, target_type, "
+        "target_id, request_id, detail, prev_hash, hash) VALUES (%s, %s, 'forger', 'case.view', "
+        "'case', '9', '', '{}', %s, %s)",
+        [first.pk + 1, first.created_at, first.hash, "f" * 64],
+    )
+    report = verify_chain()
+    assert not report.ok and report.first_broken_id == first.pk + 1
