@@ -293,6 +293,7 @@ class CaseDetailView(APIView):
             412: STALE,
             428: MISSING_IF_MATCH,
         },
+        examples=[OpenApiExample("assign", value={"assigned_to": 42}, request_only=True)],
         description="Assign the case to a caseworker of the association (requires If-Match).",
     )
     def patch(self, request: Request, reference: str) -> Response:
@@ -435,6 +436,13 @@ class NoteListView(APIView):
         operation_id="cases_notes_create",
         request=NoteInputSerializer,
         responses={201: NoteOutputSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
+        examples=[
+            OpenApiExample(
+                "note",
+                value={"text": "Entretien initial réalisé avec une interprète."},
+                request_only=True,
+            )
+        ],
     )
     def post(self, request: Request, reference: str) -> Response:
         case = selectors.case_get_for_user(user=request.user, reference=reference, log=None)
@@ -607,6 +615,11 @@ class TransferRejectView(APIView):
         tags=["transfers"],
         operation_id="transfers_reject",
         request=RejectInputSerializer,
+        examples=[
+            OpenApiExample(
+                "reject", value={"reason": "Aucune place avant deux mois."}, request_only=True
+            )
+        ],
         responses={
             200: TransferOutputSerializer,
             400: BAD_REQUEST,

@@ -457,6 +457,13 @@ class ReferralWithdrawView(APIView):
             404: NOT_FOUND,
             409: CONFLICT,
         },
+        examples=[
+            OpenApiExample(
+                "withdraw",
+                value={"reason": "Signalement déjà transmis par un collègue."},
+                request_only=True,
+            )
+        ],
         description="The author withdraws the referral before it is accepted.",
     )
     def post(self, request: Request, reference: str) -> Response:
