@@ -6,7 +6,8 @@ import sys
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # Development default; production sets DJANGO_SETTINGS_MODULE=config.settings.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_dev")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

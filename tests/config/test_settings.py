@@ -81,3 +81,25 @@ def test_debug_mode_derives_development_keys():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["1", "True"]
+
+
+def test_manage_py_without_settings_module_uses_development_settings():
+    import os
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "MNR_"))}
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "diffsettings", "--all"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "DEBUG = True" in result.stdout
