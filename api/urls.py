@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from .views import agencies, audit, auth, cases, referrals
+from .views import agencies, audit, auth, cases, referrals, stats
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -53,6 +53,8 @@ urlpatterns = [
         name="api-case-timeline",
     ),
     path("cases/<str:reference>/export/", audit.CaseExportView.as_view(), name="api-case-export"),
+    path("stats/referrals/", stats.ReferralStatsView.as_view(), name="api-stats-referrals"),
+    path("stats/cases/", stats.CaseStatsView.as_view(), name="api-stats-cases"),
     path("audit/access-log/", audit.AccessLogListView.as_view(), name="api-access-log"),
     path("cases/<str:reference>/close/", cases.CaseCloseView.as_view(), name="api-case-close"),
     path("cases/<str:reference>/reopen/", cases.CaseReopenView.as_view(), name="api-case-reopen"),

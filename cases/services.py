@@ -36,7 +36,6 @@ from .models import (
 )
 from .plans import PlanFacts, propose_plan
 
-CASE_PERMISSIONS = ("cases.view_case", "cases.change_case")
 REFERRAL_VIEW = "referral.view_referral"
 STAFF_ROLES = (Membership.Role.CASEWORKER, Membership.Role.MANAGER)
 NOTE_MAX = 20_000

@@ -319,6 +319,8 @@ SIMPLE_HISTORY_DATE_INDEX = "composite"
 # Audit (DESIGN §6). Switching these off exists for the audit-overhead benchmark only.
 SIMPLE_HISTORY_ENABLED = env.bool("MNR_AUDIT_HISTORY", default=True)
 MNR_AUDIT_ACCESS_LOG = env.bool("MNR_AUDIT_ACCESS_LOG", default=True)
+# Statistics: cells under this count are suppressed (DESIGN §7).
+MNR_STATS_THRESHOLD = env.int("MNR_STATS_THRESHOLD", default=10)
 # Closed cases are pseudonymised this many years after closure (DESIGN §4.6).
 MNR_RETENTION_YEARS = env.int("MNR_RETENTION_YEARS", default=5)
 SIMPLE_HISTORY_REVERT_DISABLED = True

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
+from common.choices import ExploitationForm
 from common.fields import EncryptedTextField
 
 
@@ -162,6 +163,24 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+
+class ReferralForm(models.Model):
+    """One row per form of exploitation of a referral: the relational copy of
+    Referral.exploitation_forms that statistics group by (written by the
+    submission service, never changed)."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="forms")
+    form = models.CharField(max_length=32, choices=ExploitationForm.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "form"], name="referral_form_unique")
+        ]
+        indexes = [models.Index(fields=["form", "referral"])]
+
+    def __str__(self) -> str:
+        return f"{self.referral_id}: {self.form}"
 
 
 class PresumedVictim(models.Model):

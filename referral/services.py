@@ -44,6 +44,7 @@ from .models import (
     PresumedVictim,
     ReferenceCounter,
     Referral,
+    ReferralForm,
     ReferralStatus,
     ReferralUserObjectPermission,
     Routing,
@@ -324,6 +325,9 @@ def _submit(
     )
     referral._history_user = actor
     referral.save()
+    ReferralForm.objects.bulk_create(
+        [ReferralForm(referral=referral, form=form) for form in facts["forms"]]
+    )
     dob = p.date_of_birth.isoformat() if p.date_of_birth else ""
     person = PresumedVictim(
         referral=referral,

@@ -1,0 +1,149 @@
+"""Anonymised statistics for MIPROF (DESIGN §7): JSON or CSV (`?format=csv`).
+Only protected aggregates; every release is written to the access log."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from audit.models import AccessAction
+from audit.services import access_log_write
+from stats.dimensions import DIMENSIONS
+from stats.selectors import parse_by, table
+
+from ..schema import BAD_REQUEST, UNAUTHORIZED
+from .common import FORBIDDEN
+
+RESERVED = {"by", "period", "format", "privacy", "epsilon"}
+
+
+class CSVRenderer(BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        if "error" in data:  # errors stay JSON-shaped, in a CSV cell
+            return JSONRenderer().render(data)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        columns = [*data["dimensions"], "count", "suppressed"]
+        writer.writerow(columns)
+        for row in [*data["rows"], *data["totals"]]:
+            writer.writerow(
+                [
+                    ""
+                    if row[c] is None
+                    else str(row[c]).lower()
+                    if isinstance(row[c], bool)
+                    else row[c]
+                    for c in columns
+                ]
+            )
+        return out.getvalue().encode()
+
+
+STATS_PARAMETERS = [
+    OpenApiParameter(
+        "by",
+        OpenApiTypes.STR,
+        required=True,
+        description="One to four dimensions, comma-separated: " + ", ".join(DIMENSIONS) + ".",
+    ),
+    OpenApiParameter("period", OpenApiTypes.STR, description="`2025`, `2025-Q3` or `2025-07`."),
+    OpenApiParameter(
+        "format", OpenApiTypes.STR, enum=["json", "csv"], description="`csv` for a CSV file."
+    ),
+    OpenApiParameter(
+        "<dimension>",
+        OpenApiTypes.STR,
+        description="Any dimension but the periods as a filter, e.g. `sex=female`.",
+    ),
+]
+
+
+class StatsView(APIView):
+    measure = "referrals"
+    renderer_classes = [JSONRenderer, CSVRenderer]
+
+    def get(self, request: Request) -> Response:
+        by = parse_by(request.query_params.get("by"))
+        filters = {
+            key: value
+            for key, value in request.query_params.items()
+            if key not in RESERVED and key in DIMENSIONS
+        }
+        release = table(
+            measure=self.measure,
+            by=by,
+            period=request.query_params.get("period"),
+            filters=filters,
+            user=request.user,
+        )
+        access_log_write(
+            action=AccessAction.STATS_EXPORT,
+            actor=request.user,
+            target_type="stats",
+            target_id=self.measure,
+            detail={"by": by, "period": release["period"], "filters": filters},
+        )
+        return Response(release)
+
+
+RESPONSES = {
+    200: OpenApiResponse(
+        OpenApiTypes.OBJECT,
+        description=(
+            '`{"measure", "dimensions", "rows": [{<dimension>: value, "count": n | null, '
+            '"suppressed": bool}], "totals": [... "*" for a summed dimension ...], '
+            '"threshold": k, ...}`. Cells under k and the cells that would let them be '
+            "recomputed are suppressed (count null)."
+        ),
+    ),
+    400: BAD_REQUEST,
+    401: UNAUTHORIZED,
+    403: FORBIDDEN,
+}
+
+
+class ReferralStatsView(StatsView):
+    measure = "referrals"
+
+    @extend_schema(
+        tags=["statistics"],
+        operation_id="stats_referrals",
+        parameters=STATS_PARAMETERS,
+        responses=RESPONSES,
+        description=(
+            "Referrals (victims identified), by up to four dimensions. Analysts and the "
+            "coordination desk: national figures; an association's manager: referrals "
+            "routed to their association."
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        return super().get(request)
+
+
+class CaseStatsView(StatsView):
+    measure = "cases"
+
+    @extend_schema(
+        tags=["statistics"],
+        operation_id="stats_cases",
+        parameters=STATS_PARAMETERS,
+        responses=RESPONSES,
+        description=(
+            "Cases (victims supported), by up to four dimensions; periods by the "
+            "case's opening date. Same roles as referrals; a manager sees their "
+            "association's cases."
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        return super().get(request)

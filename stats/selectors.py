@@ -1,0 +1,209 @@
+"""Anonymised aggregates (DESIGN §7): grouped and counted in SQL, then protected
+by stats.disclosure before anything leaves. No row-level record, no personal
+field: only dimension values and counts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Membership, User
+from common.errors import NotAllowed, ValidationFailed
+from referral.models import Referral, Routing
+
+from . import disclosure
+from .dimensions import DIMENSIONS, relations_for
+
+MAX_DIMENSIONS = 4
+MAX_CELLS = 20_000
+MEASURES = {"referrals": "submitted_at", "cases": "case__opened_at"}
+NATIONAL_ROLES = (Membership.Role.ANALYST, Membership.Role.COORDINATOR)
+PERIOD = re.compile(r"^(?P<year>\d{4})(?:-(?:Q(?P<quarter>[1-4])|(?P<month>0[1-9]|1[0-2])))?$")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What figures the user may see: national, or their association's."""
+
+    association_id: int | None
+
+
+def scope_for(user: User) -> Scope:
+    membership = getattr(user, "membership", None) if user.is_authenticated else None
+    if membership is None:
+        raise NotAllowed(_("Statistics are for MIPROF, the coordination desk and managers."))
+    if membership.role in NATIONAL_ROLES:
+        return Scope(association_id=None)
+    if (
+        membership.role == Membership.Role.MANAGER
+        and membership.agency.kind == membership.agency.Kind.ASSOCIATION
+    ):
+        return Scope(association_id=membership.agency_id)
+    raise NotAllowed(_("Statistics are for MIPROF, the coordination desk and managers."))
+
+
+def parse_period(value: str | None, date_field: str) -> Q:
+    if not value:
+        return Q()
+    match = PERIOD.match(value)
+    if not match:
+        raise ValidationFailed(
+            _("Invalid input."),
+            fields={"period": [_("A year (2025), a quarter (2025-Q3) or a month (2025-07).")]},
+        )
+    year = int(match["year"])
+    if match["quarter"]:
+        q = int(match["quarter"])
+        start, end = date(year, 3 * q - 2, 1), _month_after(year, 3 * q)
+    elif match["month"]:
+        m = int(match["month"])
+        start, end = date(year, m, 1), _month_after(year, m)
+    else:
+        start, end = date(year, 1, 1), date(year + 1, 1, 1)
+    return Q(**{f"{date_field}__date__gte": start, f"{date_field}__date__lt": end})
+
+
+def _month_after(year: int, month: int) -> date:
+    return date(year + (month == 12), month % 12 + 1, 1)
+
+
+def base_queryset(*, measure: str, scope: Scope) -> QuerySet[Referral]:
+    qs = Referral.objects.all()
+    if measure == "cases":
+        qs = qs.filter(case__isnull=False)
+        if scope.association_id is not None:
+            qs = qs.filter(case__association_id=scope.association_id)
+    elif scope.association_id is not None:
+        qs = qs.filter(
+            Exists(
+                Routing.objects.filter(referral=OuterRef("pk"), association_id=scope.association_id)
+            )
+        )
+    return qs
+
+
+def parse_by(value: str | None) -> list[str]:
+    names = [n.strip() for n in (value or "").split(",") if n.strip()]
+    if not names:
+        raise ValidationFailed(
+            _("Invalid input."), fields={"by": [_("Name one to four dimensions.")]}
+        )
+    unknown = [n for n in names if n not in DIMENSIONS]
+    if unknown:
+        raise ValidationFailed(
+            _("Invalid input."),
+            fields={"by": [_("Unknown dimension: %(names)s.") % {"names": ", ".join(unknown)}]},
+        )
+    if len(names) > MAX_DIMENSIONS or len(set(names)) != len(names):
+        raise ValidationFailed(
+            _("Invalid input."), fields={"by": [_("At most four different dimensions.")]}
+        )
+    return names
+
+
+def counts(
+    *,
+    measure: str,
+    by: list[str],
+    period: str | None,
+    filters: dict[str, str],
+    scope: Scope,
+) -> dict[tuple, int]:
+    """{(value per dimension): count of distinct referrals}, grouped in SQL."""
+    date_field = MEASURES[measure]
+    qs = base_queryset(measure=measure, scope=scope).filter(parse_period(period, date_field))
+    names = list(dict.fromkeys([*by, *filters]))
+    qs = qs.annotate(**relations_for(names))
+    annotations: dict[str, Any] = {}
+    for name in names:
+        annotations.update(DIMENSIONS[name].annotations(date_field))
+    qs = qs.annotate(**annotations)
+    for name, value in filters.items():
+        dimension = DIMENSIONS[name]
+        if not dimension.filterable:
+            raise ValidationFailed(
+                _("Invalid input."), fields={name: [_("Filter periods with `period`.")]}
+            )
+        qs = qs.filter(**{f"d_{name}": _coerce(value)})
+    aliases = [alias for name in by for alias in DIMENSIONS[name].annotations(date_field)]
+    rows = qs.order_by().values(*aliases).annotate(n=Count("pk", distinct=True))
+    result: dict[tuple, int] = {}
+    for row in rows:
+        key = tuple(DIMENSIONS[name].format(row) for name in by)
+        result[key] = result.get(key, 0) + row["n"]
+    return result
+
+
+def _coerce(value: str) -> Any:
+    return {"true": True, "false": False}.get(value, value)
+
+
+def table(
+    *,
+    measure: str,
+    by: list[str],
+    period: str | None = None,
+    filters: dict[str, str] | None = None,
+    user: User,
+) -> dict[str, Any]:
+    """A protected release: cells and totals with small values suppressed."""
+    scope = scope_for(user)
+    raw = counts(measure=measure, by=by, period=period, filters=filters or {}, scope=scope)
+    grid = 1
+    for i in range(len(by)):
+        grid *= max(1, len({key[i] for key in raw}))
+    if grid > MAX_CELLS:
+        raise ValidationFailed(
+            _("Invalid input."), fields={"by": [_("This crossing is too fine to release.")]}
+        )
+    threshold = settings.MNR_STATS_THRESHOLD
+    if not raw:
+        return _release_dict(measure, by, period, filters, scope, None, threshold)
+    release = disclosure.protect(disclosure.build(by, raw, threshold=threshold))
+    return _release_dict(measure, by, period, filters, scope, release, threshold)
+
+
+def _release_dict(measure, by, period, filters, scope, release, threshold) -> dict:
+    rows, margins = [], []
+    if release is not None:
+        for key in release.cells():
+            value = release.shown(key)
+            if release.values[key] == 0:
+                continue  # absent = 0 (zeros are never suppressed)
+            rows.append(
+                {**dict(zip(by, key, strict=True)), "count": value, "suppressed": value is None}
+            )
+        for key in release.totals():
+            value = release.shown(key)
+            margins.append(
+                {
+                    **{name: ("*" if v is None else v) for name, v in zip(by, key, strict=True)},
+                    "count": value,
+                    "suppressed": value is None,
+                }
+            )
+    multi = [name for name in by if DIMENSIONS[name].multi_valued]
+    return {
+        "measure": measure,
+        "dimensions": by,
+        "period": period,
+        "filters": filters or {},
+        "scope": "national" if scope.association_id is None else "association",
+        "threshold": threshold,
+        "privacy": "suppression",
+        "rows": rows,
+        "totals": margins,
+        "notes": (
+            [
+                f"{', '.join(multi)}: a person may count in several categories; totals are sums of cells."
+            ]
+            if multi
+            else []
+        ),
+    }

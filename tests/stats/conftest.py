@@ -1,0 +1,1 @@
+from tests.referral.conftest import api, world  # noqa: F401
