@@ -55,6 +55,12 @@ urlpatterns = [
     path("cases/<str:reference>/export/", audit.CaseExportView.as_view(), name="api-case-export"),
     path("stats/referrals/", stats.ReferralStatsView.as_view(), name="api-stats-referrals"),
     path("stats/cases/", stats.CaseStatsView.as_view(), name="api-stats-cases"),
+    path(
+        "stats/acceptance-delays/",
+        stats.DelayStatsView.as_view(),
+        name="api-stats-acceptance-delays",
+    ),
+    path("stats/reports/<str:name>/", stats.ReportView.as_view(), name="api-stats-report"),
     path("audit/access-log/", audit.AccessLogListView.as_view(), name="api-access-log"),
     path("cases/<str:reference>/close/", cases.CaseCloseView.as_view(), name="api-case-close"),
     path("cases/<str:reference>/reopen/", cases.CaseReopenView.as_view(), name="api-case-reopen"),

@@ -321,6 +321,8 @@ SIMPLE_HISTORY_ENABLED = env.bool("MNR_AUDIT_HISTORY", default=True)
 MNR_AUDIT_ACCESS_LOG = env.bool("MNR_AUDIT_ACCESS_LOG", default=True)
 # Statistics: cells under this count are suppressed (DESIGN §7).
 MNR_STATS_THRESHOLD = env.int("MNR_STATS_THRESHOLD", default=10)
+# Differential privacy: epsilon each user may spend per data period.
+MNR_DP_BUDGET = env.float("MNR_DP_BUDGET", default=1.0)
 # Closed cases are pseudonymised this many years after closure (DESIGN §4.6).
 MNR_RETENTION_YEARS = env.int("MNR_RETENTION_YEARS", default=5)
 SIMPLE_HISTORY_REVERT_DISABLED = True

@@ -331,6 +331,16 @@ def _progress_plan(
             changes={"status": status},
             now=when,
         )
+    if age_days > 20 and rng.random() < 0.3:  # some people file a complaint
+        when = min(opened + timedelta(days=rng.randint(5, 60)), now - timedelta(hours=1))
+        step = case_services.step_add(case_id=case.pk, actor=actor, kind="complaint_filed")
+        case_services.step_update(
+            step_id=step.pk,
+            actor=actor,
+            expected_version=None,
+            changes={"status": "done"},
+            now=when,
+        )
     for text in rng.sample(NOTES, k=rng.randint(0, 2)):
         when = min(opened + timedelta(days=rng.randint(0, 30)), now - timedelta(hours=1))
         case_services.note_add(case_id=case.pk, actor=actor, text=text, now=when)

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import Aggregate, Count, Exists, F, FloatField, Func, OuterRef, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Membership, User
@@ -66,7 +68,12 @@ def parse_period(value: str | None, date_field: str) -> Q:
         start, end = date(year, m, 1), _month_after(year, m)
     else:
         start, end = date(year, 1, 1), date(year + 1, 1, 1)
-    return Q(**{f"{date_field}__date__gte": start, f"{date_field}__date__lt": end})
+    # Local-midnight bounds on the raw column: the index on it stays usable.
+    return Q(**{f"{date_field}__gte": _midnight(start), f"{date_field}__lt": _midnight(end)})
+
+
+def _midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def _month_after(year: int, month: int) -> date:
@@ -132,7 +139,13 @@ def counts(
             )
         qs = qs.filter(**{f"d_{name}": _coerce(value)})
     aliases = [alias for name in by for alias in DIMENSIONS[name].annotations(date_field)]
-    rows = qs.order_by().values(*aliases).annotate(n=Count("pk", distinct=True))
+    # A referral appears once per group unless a multi-valued relation is joined
+    # without being grouped by (or steps, whose kinds may repeat): only then is
+    # the costlier COUNT(DISTINCT) needed.
+    duplicates = "step_delivered" in names or any(
+        DIMENSIONS[name].multi_valued and name not in by for name in names
+    )
+    rows = qs.order_by().values(*aliases).annotate(n=Count("pk", distinct=duplicates))
     result: dict[tuple, int] = {}
     for row in rows:
         key = tuple(DIMENSIONS[name].format(row) for name in by)
@@ -207,3 +220,66 @@ def _release_dict(measure, by, period, filters, scope, release, threshold) -> di
             else []
         ),
     }
+
+
+class _Percentile(Aggregate):
+    """percentile_cont(fraction) WITHIN GROUP (ORDER BY expr) — PostgreSQL."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression: Any, fraction: float, **extra: Any) -> None:
+        super().__init__(expression, fraction=fraction, **extra)
+
+
+def acceptance_delays(
+    *, by: list[str], period: str | None, filters: dict[str, str], user: User
+) -> dict[str, Any]:
+    """Days from submission to acceptance, median and p90, per cell, computed in
+    SQL. A cell's median and p90 are shown only when its count is shown by the
+    protected count release (small groups' medians would identify people)."""
+    if connection.vendor != "postgresql":
+        raise ValidationFailed(
+            _("Invalid input."),
+            fields={"measure": [_("Delays need PostgreSQL (percentiles in SQL).")]},
+        )
+    scope = scope_for(user)
+    release = table(measure="referrals", by=by, period=period, filters=filters, user=user)
+    qs = base_queryset(measure="referrals", scope=scope).filter(
+        parse_period(period, "submitted_at"), accepted_at__isnull=False
+    )
+    names = list(dict.fromkeys([*by, *filters]))
+    qs = qs.annotate(**relations_for(names))
+    annotations: dict[str, Any] = {}
+    for name in names:
+        annotations.update(DIMENSIONS[name].annotations("submitted_at"))
+    qs = qs.annotate(**annotations)
+    for name, value in filters.items():
+        qs = qs.filter(**{f"d_{name}": _coerce(value)})
+    days = Func(
+        F("accepted_at") - F("submitted_at"),
+        template="EXTRACT(EPOCH FROM %(expressions)s) / 86400.0",
+    )
+    aliases = [alias for name in by for alias in DIMENSIONS[name].annotations("submitted_at")]
+    rows = (
+        qs.order_by()
+        .values(*aliases)
+        .annotate(median=_Percentile(days, 0.5), p90=_Percentile(days, 0.9))
+    )
+    delays = {
+        tuple(DIMENSIONS[name].format(row) for name in by): (row["median"], row["p90"])
+        for row in rows
+    }
+    for row in release["rows"]:
+        key = tuple(row[name] for name in by)
+        median, p90 = delays.get(key, (None, None))
+        shown = not row["suppressed"] and median is not None
+        row["median_days"] = round(median, 1) if shown else None
+        row["p90_days"] = round(p90, 1) if shown else None
+    release["measure"] = "days_to_acceptance"
+    release["notes"] = [
+        *release["notes"],
+        "median_days and p90_days: from submission to acceptance, for cells whose count is shown.",
+    ]
+    return release

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -15,8 +16,11 @@ from rest_framework.views import APIView
 
 from audit.models import AccessAction
 from audit.services import access_log_write
+from common.errors import ValidationFailed
 from stats.dimensions import DIMENSIONS
-from stats.selectors import parse_by, table
+from stats.privacy import noisy_table
+from stats.reports import report
+from stats.selectors import acceptance_delays, parse_by, table
 
 from ..schema import BAD_REQUEST, UNAUTHORIZED
 from .common import FORBIDDEN
@@ -62,6 +66,16 @@ STATS_PARAMETERS = [
         "format", OpenApiTypes.STR, enum=["json", "csv"], description="`csv` for a CSV file."
     ),
     OpenApiParameter(
+        "privacy",
+        OpenApiTypes.STR,
+        enum=["suppression", "dp"],
+        description=(
+            "`dp`: counts noised by OpenDP (needs `epsilon` and `period`; spends the "
+            "caller's privacy budget for that period; 409 once spent; 400 without OpenDP)."
+        ),
+    ),
+    OpenApiParameter("epsilon", OpenApiTypes.NUMBER, description="With `privacy=dp`."),
+    OpenApiParameter(
         "<dimension>",
         OpenApiTypes.STR,
         description="Any dimension but the periods as a filter, e.g. `sex=female`.",
@@ -80,19 +94,34 @@ class StatsView(APIView):
             for key, value in request.query_params.items()
             if key not in RESERVED and key in DIMENSIONS
         }
-        release = table(
-            measure=self.measure,
-            by=by,
-            period=request.query_params.get("period"),
-            filters=filters,
-            user=request.user,
-        )
+        privacy = request.query_params.get("privacy", "suppression")
+        if privacy not in ("suppression", "dp"):
+            raise ValidationFailed(
+                _("Invalid input."), fields={"privacy": [_("`suppression` or `dp`.")]}
+            )
+        arguments = {
+            "measure": self.measure,
+            "by": by,
+            "period": request.query_params.get("period"),
+            "filters": filters,
+            "user": request.user,
+        }
+        if privacy == "dp":
+            release = noisy_table(epsilon=request.query_params.get("epsilon"), **arguments)
+        else:
+            release = table(**arguments)
         access_log_write(
             action=AccessAction.STATS_EXPORT,
             actor=request.user,
             target_type="stats",
             target_id=self.measure,
-            detail={"by": by, "period": release["period"], "filters": filters},
+            detail={
+                "by": by,
+                "period": release["period"],
+                "filters": filters,
+                "privacy": privacy,
+                "epsilon": release.get("epsilon"),
+            },
         )
         return Response(release)
 
@@ -147,3 +176,76 @@ class CaseStatsView(StatsView):
     )
     def get(self, request: Request) -> Response:
         return super().get(request)
+
+
+class DelayStatsView(APIView):
+    @extend_schema(
+        tags=["statistics"],
+        operation_id="stats_acceptance_delays",
+        parameters=[p for p in STATS_PARAMETERS if p.name not in ("privacy", "epsilon", "format")],
+        responses=RESPONSES,
+        description=(
+            "Days from submission to acceptance (median, p90) per cell, with the "
+            "protected counts; a cell's delays are shown only when its count is. "
+            "PostgreSQL only (percentiles computed in SQL)."
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        by = parse_by(request.query_params.get("by"))
+        filters = {
+            key: value
+            for key, value in request.query_params.items()
+            if key not in RESERVED and key in DIMENSIONS
+        }
+        release = acceptance_delays(
+            by=by, period=request.query_params.get("period"), filters=filters, user=request.user
+        )
+        access_log_write(
+            action=AccessAction.STATS_EXPORT,
+            actor=request.user,
+            target_type="stats",
+            target_id="days_to_acceptance",
+            detail={"by": by, "period": release["period"], "filters": filters},
+        )
+        return Response(release)
+
+
+class ReportView(APIView):
+    @extend_schema(
+        tags=["statistics"],
+        operation_id="stats_report",
+        parameters=[
+            OpenApiParameter(
+                "year", OpenApiTypes.STR, description="`survey`: the year, e.g. 2025."
+            ),
+            OpenApiParameter(
+                "quarter", OpenApiTypes.STR, description="`uk-nrm`: the quarter, e.g. 2025-Q3."
+            ),
+        ],
+        responses={
+            200: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description='`{"report", "period", "tables": {name: release}}`.',
+            ),
+            400: BAD_REQUEST,
+            401: UNAUTHORIZED,
+            403: FORBIDDEN,
+        },
+        description=(
+            "`survey`: France's yearly survey of victims followed by associations "
+            "(identified vs supported by form, sex × form, minors, exploited abroad only, "
+            "complaint filed). `uk-nrm`: the UK NRM quarterly layout (referring sector, "
+            "exploitation type, age group, sex, nationality)."
+        ),
+    )
+    def get(self, request: Request, name: str) -> Response:
+        period = request.query_params.get("year") or request.query_params.get("quarter")
+        body = report(name=name, period=period, user=request.user)
+        access_log_write(
+            action=AccessAction.STATS_EXPORT,
+            actor=request.user,
+            target_type="stats-report",
+            target_id=name,
+            detail={"period": period},
+        )
+        return Response(body)

@@ -149,3 +149,46 @@ def test_every_release_is_logged(api, world, data):
     get(api, world.analyst, "by=sex")
     entry = AccessLog.objects.filter(action="stats.export").get()
     assert entry.actor == world.analyst and entry.detail["by"] == ["sex"]
+
+
+def test_acceptance_delays_on_postgresql(postgres, api, world, data, settings):
+    from datetime import timedelta
+
+    from referral.models import Referral
+
+    settings.MNR_STATS_THRESHOLD = 1
+    accepted = Referral.objects.filter(status="accepted")
+    assert accepted.exists()
+    for referral in accepted:
+        Referral.objects.filter(pk=referral.pk).update(
+            accepted_at=referral.submitted_at + timedelta(days=2)
+        )
+    r = api.get(world.analyst, "/api/v1/stats/acceptance-delays/?by=sex")
+    assert r.status_code == 200, r.content
+    rows = {row["sex"]: row for row in r.json()["rows"]}
+    assert rows["female"]["median_days"] == 2.0 and rows["female"]["p90_days"] == 2.0
+    settings.MNR_STATS_THRESHOLD = 10
+    hidden = api.get(world.analyst, "/api/v1/stats/acceptance-delays/?by=sex").json()
+    assert all(row["median_days"] is None for row in hidden["rows"] if row["suppressed"])
+    assert api.get(world.referrer, "/api/v1/stats/acceptance-delays/?by=sex").status_code == 403
+
+
+def test_no_stats_response_holds_a_demo_name(api, world, settings):
+    from django.core.management import call_command
+
+    from referral.demo import FAMILY, GIVEN
+
+    settings.MNR_DEMO_MODE = True
+    settings.MNR_STATS_THRESHOLD = 1
+    call_command("seed_demo", "--referrals", "40")
+    analyst = world.analyst
+    texts = []
+    for name in DIMENSIONS:
+        for measure in ("referrals", "cases"):
+            texts.append(api.get(analyst, f"/api/v1/stats/{measure}/?by={name}&format=csv").content)
+            texts.append(api.get(analyst, f"/api/v1/stats/{measure}/?by={name},sex").content)
+    texts.append(api.get(analyst, "/api/v1/stats/reports/survey/?year=2025").content)
+    texts.append(api.get(analyst, "/api/v1/stats/reports/uk-nrm/?quarter=2025-Q3").content)
+    blob = b"\n".join(texts).decode()
+    for person_name in [*GIVEN, *FAMILY]:
+        assert person_name not in blob, person_name

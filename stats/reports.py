@@ -1,0 +1,58 @@
+"""Named reports: the tables of France's yearly survey of victims followed by
+associations, and the layout of the UK's quarterly NRM statistics. Each table is
+an ordinary protected release."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import User
+from common.errors import NotFound, ValidationFailed
+
+from .selectors import table
+
+SURVEY = [
+    ("identified_by_form", "referrals", ["exploitation_form"], {}),
+    ("supported_by_form", "cases", ["exploitation_form"], {}),
+    ("sex_by_form", "referrals", ["sex", "exploitation_form"], {}),
+    ("minors_by_form", "referrals", ["minor", "exploitation_form"], {}),
+    ("exploited_abroad_only", "referrals", ["exploited_abroad_only"], {}),
+    ("complaint_filed", "cases", ["complaint_filed"], {}),
+]
+UK_NRM = [
+    ("by_referring_sector", "referrals", ["referring_sector"], {}),
+    ("by_exploitation_type", "referrals", ["exploitation_form"], {}),
+    ("by_age_group", "referrals", ["age_group"], {}),
+    ("by_sex", "referrals", ["sex"], {}),
+    ("by_nationality", "referrals", ["nationality"], {}),
+]
+REPORTS = {"survey": (SURVEY, "year"), "uk-nrm": (UK_NRM, "quarter")}
+
+
+def report(*, name: str, period: str | None, user: User) -> dict[str, Any]:
+    if name not in REPORTS:
+        raise NotFound()
+    tables, period_kind = REPORTS[name]
+    pattern = r"^\d{4}$" if period_kind == "year" else r"^\d{4}-Q[1-4]$"
+    if not period or not re.match(pattern, period):
+        example = "2025" if period_kind == "year" else "2025-Q3"
+        raise ValidationFailed(
+            _("Invalid input."),
+            fields={
+                period_kind: [
+                    _("Give the %(kind)s, e.g. %(example)s.")
+                    % {"kind": period_kind, "example": example}
+                ]
+            },
+        )
+    return {
+        "report": name,
+        "period": period,
+        "tables": {
+            key: table(measure=measure, by=by, period=period, filters=filters, user=user)
+            for key, measure, by, filters in tables
+        },
+    }
