@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from agencies.models import Agency, Membership, User
+from agencies.selectors import membership_of
 from common.errors import InvalidTransition, NotAllowed, PreconditionFailed, ValidationFailed
 from common.transitions import ensure_transition
 from notifications.models import OutboxMessage
@@ -44,13 +45,9 @@ NOTE_MAX = 20_000
 # --- helpers ----------------------------------------------------------------------
 
 
-def _membership(user: User) -> Membership | None:
-    return getattr(user, "membership", None) if user.is_authenticated else None
-
-
 def ensure_staff_of(user: User, association_id: int) -> None:
     """Caseworkers and managers of the association only."""
-    membership = _membership(user)
+    membership = membership_of(user)
     if (
         membership is None
         or membership.agency_id != association_id
@@ -140,7 +137,7 @@ def case_open(*, referral: Any, association: Agency, actor: User, now: datetime)
 
 
 def _is_staff_of(user: User, association: Agency) -> bool:
-    membership = _membership(user)
+    membership = membership_of(user)
     return (
         membership is not None
         and membership.agency_id == association.pk

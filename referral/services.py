@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from agencies.models import Accreditation, Agency, Departement, Membership, User
+from agencies.selectors import membership_of
 from agencies.system import system_user
 from cases.models import Case
 from cases.services import case_open
@@ -95,10 +96,6 @@ class ReferralInput:
 
 
 # --- helpers ----------------------------------------------------------------------
-
-
-def _membership(user: User) -> Membership | None:
-    return getattr(user, "membership", None) if user.is_authenticated else None
 
 
 def _age_on(born: date, day: date) -> int:
@@ -258,7 +255,7 @@ def referral_submit(
 ) -> tuple[Referral, bool]:
     """File a referral. Returns (referral, created). The same Idempotency-Key from
     the same user returns the first referral; with a different body it is a 409."""
-    membership = _membership(actor)
+    membership = membership_of(actor)
     if membership is None or membership.role not in REFERRER_ROLES:
         raise NotAllowed(_("Only referrers of a frontline agency file referrals."))
     fingerprint = _fingerprint(data)
@@ -606,7 +603,7 @@ def _lock_routing(routing_id: int) -> tuple[Routing, Referral]:
 
 
 def _ensure_responder(actor: User, routing: Routing) -> None:
-    membership = _membership(actor)
+    membership = membership_of(actor)
     if (
         membership is None
         or membership.agency_id != routing.association_id
@@ -724,7 +721,7 @@ def referral_assign(
     """The coordination desk routes an escalated referral to an association of its
     choice (active; accredited or not, the desk decides)."""
     now = now or timezone.now()
-    membership = _membership(actor)
+    membership = membership_of(actor)
     if membership is None or membership.role != Membership.Role.COORDINATOR:
         raise NotAllowed(_("Only the coordination desk assigns escalated referrals."))
     referral = (

@@ -28,6 +28,15 @@ from .common import FORBIDDEN
 RESERVED = {"by", "period", "format", "privacy", "epsilon"}
 
 
+def _filters(request: Request) -> dict[str, str]:
+    """Query parameters naming a dimension are filters (`sex=female`)."""
+    return {
+        key: value
+        for key, value in request.query_params.items()
+        if key not in RESERVED and key in DIMENSIONS
+    }
+
+
 class CSVRenderer(BaseRenderer):
     media_type = "text/csv"
     format = "csv"
@@ -89,11 +98,7 @@ class StatsView(APIView):
 
     def get(self, request: Request) -> Response:
         by = parse_by(request.query_params.get("by"))
-        filters = {
-            key: value
-            for key, value in request.query_params.items()
-            if key not in RESERVED and key in DIMENSIONS
-        }
+        filters = _filters(request)
         privacy = request.query_params.get("privacy", "suppression")
         if privacy not in ("suppression", "dp"):
             raise ValidationFailed(
@@ -192,11 +197,7 @@ class DelayStatsView(APIView):
     )
     def get(self, request: Request) -> Response:
         by = parse_by(request.query_params.get("by"))
-        filters = {
-            key: value
-            for key, value in request.query_params.items()
-            if key not in RESERVED and key in DIMENSIONS
-        }
+        filters = _filters(request)
         release = acceptance_delays(
             by=by, period=request.query_params.get("period"), filters=filters, user=request.user
         )
