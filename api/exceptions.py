@@ -18,8 +18,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from audit.models import AccessAction
-from audit.services import access_log_write
+from audit.services import access_log_refusal
 from common import errors
 
 logger = logging.getLogger(__name__)
@@ -102,19 +101,16 @@ def exception_handler(exc: Exception, context: dict) -> Response:
 
 
 def _log_refusal(context: dict) -> None:
-    """A refused action on something the user can see goes to the access log
-    (refusals of what they cannot see are logged by the selectors)."""
     request = context.get("request")
-    if request is None or not request.user.is_authenticated:
+    if request is None:
         return
     kwargs = context.get("kwargs") or {}
-    target = next(iter(kwargs.values()), "")
-    access_log_write(
-        action=AccessAction.REFUSAL,
+    access_log_refusal(
         actor=request.user,
+        method=request.method,
+        path=request.path,
         target_type=str(next(iter(kwargs), "")),
-        target_id=str(target),
-        detail={"method": request.method, "path": request.path},
+        target_id=str(next(iter(kwargs.values()), "")),
     )
 
 

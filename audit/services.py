@@ -55,6 +55,22 @@ def access_log_write(
         return _append(action, actor, username, target_type, target_id, detail)
 
 
+def access_log_refusal(
+    *, actor: Any, method: str, path: str, target_type: str = "", target_id: str | int = ""
+) -> AccessLog | None:
+    """A refused action on something the user can see (API and web alike;
+    refusals of what they cannot see are logged by the selectors)."""
+    if not getattr(actor, "is_authenticated", False):
+        return None
+    return access_log_write(
+        action=AccessAction.REFUSAL,
+        actor=actor,
+        target_type=target_type,
+        target_id=target_id,
+        detail={"method": method, "path": path},
+    )
+
+
 def _append(
     action: str,
     actor: Any,

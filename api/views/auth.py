@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions, serializers, status
@@ -15,13 +14,32 @@ from rest_framework.views import APIView
 from agencies.models import ApiToken
 from agencies.selectors import membership_of, token_list_for
 from agencies.services import token_issue, token_revoke
+from agencies.signin import (
+    OtpInvalid,
+    SigninFailed,
+    SigninLocked,
+    otp_needed,
+    signin_authenticate,
+    signin_succeeded,
+    signin_verify_otp,
+    two_factor_enrolled,
+    two_factor_required,
+)
 
 from ..authentication import ExpiringTokenAuthentication
-from ..schema import BAD_REQUEST, NOT_FOUND, THROTTLED, UNAUTHORIZED
+from ..schema import BAD_REQUEST, NOT_FOUND, THROTTLED, UNAUTHORIZED, error_response
+
+TWO_FACTOR_NOT_ENROLLED = error_response(
+    "Two-factor authentication is required: enrol on the web first.",
+    example_code="two_factor_not_enrolled",
+    status=403,
+)
 
 
 class TokenObtainView(APIView):
-    """Exchange a username and password for an expiring API token."""
+    """Exchange a username and password (and, where two-factor authentication
+    applies, a current TOTP code or a recovery code in `otp`) for an expiring
+    API token. Repeated failures lock the username for a while (429)."""
 
     throttle_scope = "auth"
 
@@ -47,6 +65,16 @@ class TokenObtainView(APIView):
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=256, style={"input_type": "password"})
+        otp = serializers.CharField(
+            max_length=32,
+            required=False,
+            allow_blank=True,
+            help_text=(
+                "The 6-digit code of the authenticator app, or one unused recovery code. "
+                "Required for association, coordination and platform staff (outside the "
+                "demo) and for anyone who enrolled a device."
+            ),
+        )
 
     class OutputSerializer(serializers.Serializer):
         token = serializers.CharField(help_text="Shown once; send it as `Authorization: Token …`.")
@@ -59,11 +87,22 @@ class TokenObtainView(APIView):
         operation_id="auth_token_create",
         auth=[],
         request=InputSerializer,
-        responses={201: OutputSerializer, 400: BAD_REQUEST, 401: UNAUTHORIZED, 429: THROTTLED},
+        responses={
+            201: OutputSerializer,
+            400: BAD_REQUEST,
+            401: UNAUTHORIZED,
+            403: TWO_FACTOR_NOT_ENROLLED,
+            429: THROTTLED,
+        },
         examples=[
             OpenApiExample(
                 "credentials",
                 value={"username": "asso.paris", "password": "demo-mnr-2026"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "credentials with a second factor",
+                value={"username": "asso.paris", "password": "…", "otp": "492039"},
                 request_only=True,
             ),
             OpenApiExample(
@@ -82,16 +121,43 @@ class TokenObtainView(APIView):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(
-            request._request,
-            username=data.validated_data["username"],
-            password=data.validated_data["password"],
-        )
-        if user is None:
-            raise exceptions.AuthenticationFailed(_("Wrong username or password."))
+        try:
+            user = signin_authenticate(
+                request=request._request,
+                username=data.validated_data["username"],
+                password=data.validated_data["password"],
+            )
+            if otp_needed(user):
+                self._verify_second_factor(user, data.validated_data.get("otp", ""))
+        except SigninLocked as exc:
+            raise exceptions.Throttled(
+                wait=exc.retry_after, detail=str(exc.message), code="signin_locked"
+            ) from exc
+        except SigninFailed as exc:
+            raise exceptions.AuthenticationFailed(exc.message) from exc
+        signin_succeeded(user=user)
         token, key = token_issue(user=user)
         body = {"token": key, "token_type": "Token", "id": token.pk, "expires_at": token.expires_at}
         return Response(self.OutputSerializer(body).data, status=status.HTTP_201_CREATED)
+
+    @staticmethod
+    def _verify_second_factor(user, otp: str) -> None:
+        if two_factor_required(user) and not two_factor_enrolled(user):
+            raise exceptions.PermissionDenied(
+                _(
+                    "Two-factor authentication is required for your account. Sign in on "
+                    "the website once to set it up, then ask for a token again."
+                ),
+                code="two_factor_not_enrolled",
+            )
+        if not otp.strip():
+            raise exceptions.ValidationError(
+                {"otp": [_("Enter the code of your authenticator app or a recovery code.")]}
+            )
+        try:
+            signin_verify_otp(user=user, token=otp)
+        except OtpInvalid as exc:
+            raise exceptions.ValidationError({"otp": [exc.message]}) from exc
 
     @extend_schema(
         tags=["auth"],

@@ -1,0 +1,243 @@
+"""Signing in: the rules shared by the web sign-in and the API token.
+
+- Lockout: after ``MNR_SIGNIN_MAX_FAILURES`` failed attempts on one username
+  (wrong password or wrong second-factor code) within
+  ``MNR_SIGNIN_LOCKOUT_MINUTES``, that username is locked for as long. Counters
+  live in the cache (Redis in production), keyed by a hash of the username, so
+  unknown usernames lock exactly like real ones: the answer never reveals
+  whether an account exists.
+- Two-factor authentication (TOTP, django-otp) is required for association,
+  coordination (desk, analysts) and platform staff outside demo mode; a person
+  who enrolled a device is always asked for a code. Recovery codes (static
+  tokens) are accepted in place of a TOTP code and used up.
+
+Sign-ins and failed sign-ins reach the access log through Django's
+authentication signals (audit/receivers.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django_otp import devices_for_user, user_has_device
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from audit.models import AccessAction
+from audit.services import access_log_write
+from common.errors import DomainError, NotAllowed
+
+from .models import AgencyKind, User
+from .selectors import membership_of
+
+# Agency kinds whose staff must use a second factor (DESIGN §9, issue 7).
+TWO_FACTOR_AGENCY_KINDS = frozenset(
+    {AgencyKind.ASSOCIATION, AgencyKind.COORDINATOR, AgencyKind.PLATFORM}
+)
+TOTP_DEVICE_NAME = "MNR"
+RECOVERY_DEVICE_NAME = "MNR recovery codes"
+
+
+class SigninFailed(DomainError):
+    """Wrong username or password (the same answer for an unknown username)."""
+
+    code = "authentication_failed"
+
+
+class SigninLocked(DomainError):
+    """Too many failed attempts on this username: wait ``retry_after`` seconds."""
+
+    code = "locked"
+
+    def __init__(self, message: object = "", *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class OtpInvalid(DomainError):
+    """The second-factor code is missing, wrong or already used."""
+
+    code = "otp_invalid"
+
+
+class TwoFactorNotEnrolled(NotAllowed):
+    """2FA is required but the person has no confirmed device yet (enrol on the web)."""
+
+    code = "two_factor_not_enrolled"
+
+
+# Lockout ---------------------------------------------------------------------
+
+
+def _key(kind: str, username: str) -> str:
+    digest = hashlib.sha256(username.strip().casefold().encode()).hexdigest()[:32]
+    return f"signin:{kind}:{digest}"
+
+
+def _lockout_seconds() -> int:
+    return settings.MNR_SIGNIN_LOCKOUT_MINUTES * 60
+
+
+def signin_lock_remaining(*, username: str) -> int:
+    """Seconds left on this username's lock (0 when not locked)."""
+    until = cache.get(_key("lock", username))
+    if until is None:
+        return 0
+    return max(int(until - time.time()), 1)
+
+
+def _ensure_not_locked(username: str) -> None:
+    remaining = signin_lock_remaining(username=username)
+    if remaining:
+        minutes = -(-remaining // 60)
+        raise SigninLocked(
+            _(
+                "Too many failed attempts. Sign-in is blocked for this username for "
+                "%(minutes)s minute(s). Try again later or contact your administrator."
+            )
+            % {"minutes": minutes},
+            retry_after=remaining,
+        )
+
+
+def signin_record_failure(*, username: str) -> None:
+    """Count one failed attempt; lock the username when the limit is reached."""
+    window = _lockout_seconds()
+    key = _key("fail", username)
+    if cache.add(key, 1, timeout=window):
+        failures = 1
+    else:
+        try:
+            failures = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=window)
+            failures = 1
+    if failures >= settings.MNR_SIGNIN_MAX_FAILURES:
+        cache.set(_key("lock", username), time.time() + window, timeout=window)
+        cache.delete(key)
+
+
+def _clear_failures(username: str) -> None:
+    cache.delete(_key("fail", username))
+
+
+def signin_authenticate(*, request: HttpRequest | None, username: str, password: str) -> User:
+    """The user with these credentials, or SigninFailed / SigninLocked.
+
+    The lock is checked before the password, so a locked username is refused
+    even with the right password."""
+    _ensure_not_locked(username)
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        signin_record_failure(username=username)
+        _ensure_not_locked(username)  # this failure may have locked it
+        raise SigninFailed(_("Wrong username or password."))
+    return user
+
+
+# Two-factor authentication ------------------------------------------------------
+
+
+def two_factor_required(user: User) -> bool:
+    """Must this person use a second factor? (Not in demo mode; staff of
+    associations, of the national coordination and of the platform.)"""
+    if settings.MNR_DEMO_MODE or not user.is_authenticated:
+        return False
+    if user.is_superuser or user.is_staff:
+        return True
+    membership = membership_of(user)
+    return membership is not None and membership.agency.kind in TWO_FACTOR_AGENCY_KINDS
+
+
+def two_factor_enrolled(user: User) -> bool:
+    return user_has_device(user, confirmed=True)
+
+
+def otp_needed(user: User) -> bool:
+    """Is a second-factor code asked of this person at sign-in?"""
+    return two_factor_required(user) or two_factor_enrolled(user)
+
+
+def signin_verify_otp(*, user: User, token: str) -> Device:
+    """The device (TOTP or recovery codes) that accepts this code, or OtpInvalid.
+
+    A recovery code is used up; a TOTP code cannot be replayed. A wrong code
+    counts as a failed attempt towards the username's lockout."""
+    username = user.get_username()
+    _ensure_not_locked(username)
+    token = "".join((token or "").split()).lower()
+    device = None
+    if token:
+        with transaction.atomic():
+            for candidate in devices_for_user(user, confirmed=True, for_verify=True):
+                if candidate.verify_token(token):
+                    device = candidate
+                    break
+    if device is None:
+        access_log_write(
+            action=AccessAction.LOGIN_FAILED,
+            username=username,
+            target_type="user",
+            detail={"factor": "otp"},
+        )
+        signin_record_failure(username=username)
+        _ensure_not_locked(username)
+        raise OtpInvalid(_("This code is not valid. Check your app's current code."))
+    _clear_failures(username)
+    return device
+
+
+def signin_succeeded(*, user: User) -> None:
+    """Forget the failed attempts once the person is fully signed in."""
+    _clear_failures(user.get_username())
+
+
+@transaction.atomic
+def totp_enrolment_start(*, user: User) -> TOTPDevice:
+    """The person's unconfirmed TOTP device (created once, until confirmed)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+    return device
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    device: TOTPDevice
+    recovery_codes: list[str]
+
+
+def _recovery_code() -> str:
+    # 10 characters from an unambiguous alphabet, shown as two groups of five.
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(10))
+
+
+@transaction.atomic
+def totp_enrolment_confirm(*, user: User, device: TOTPDevice, token: str) -> Enrolment:
+    """Confirm the device with a first code; issue fresh recovery codes (shown once).
+
+    Any other device of the person is removed: one authenticator app at a time."""
+    if device.user_id != user.pk or device.confirmed:
+        raise OtpInvalid(_("This enrolment is no longer valid. Start again."))
+    token = "".join((token or "").split())
+    if not token or not device.verify_token(token):
+        raise OtpInvalid(_("This code is not valid. Check your app's current code."))
+    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    StaticDevice.objects.filter(user=user).delete()
+    static = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    codes = [_recovery_code() for _ in range(settings.MNR_RECOVERY_CODES)]
+    StaticToken.objects.bulk_create([StaticToken(device=static, token=code) for code in codes])
+    return Enrolment(device=device, recovery_codes=codes)
