@@ -26,3 +26,6 @@ WHITENOISE_AUTOREFRESH = True
 # outage switch this off for their duration (tests/referral/test_celery_*.py).
 CELERY_TASK_ALWAYS_EAGER = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The test client and the browser tests' live server speak plain HTTP.
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0

@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from .health import healthz
 
@@ -9,7 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("", RedirectView.as_view(pattern_name="api-docs", permanent=False), name="home"),
+    path("", include("web.urls")),
 ]
 
 handler404 = "api.exceptions.handler404"

@@ -22,6 +22,8 @@ def run_django(
     # Production settings need these keys; a test may remove them with None.
     child_env["MNR_FIELD_ENCRYPTION_KEYS"] = TEST_FERNET_KEY
     child_env["MNR_BLIND_INDEX_KEY"] = "test-blind-index-key"
+    # The test client speaks plain HTTP (production redirects it to HTTPS).
+    child_env["DJANGO_SECURE_SSL_REDIRECT"] = "false"
     for key, value in env.items():
         if value is None:
             child_env.pop(key, None)
@@ -36,3 +38,21 @@ def run_django(
         text=True,
         timeout=timeout,
     )
+
+
+def login_with_second_factor(client, user):
+    """Sign ``client`` (django.test.Client) in as ``user`` with a confirmed TOTP
+    device, as if they had entered its code: what a 2FA page test needs
+    (outside demo mode, staff of associations, coordination and the platform
+    reach nothing else before the second factor). Returns the device."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="MNR", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return device

@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class WebConfig(AppConfig):
     name = "web"
-    verbose_name = _("Pages web")
+    verbose_name = _("Web pages")

@@ -8,6 +8,7 @@ from django.test import Client
 
 from agencies.models import Accreditation, Agency, Membership
 from tests.factories import AgencyFactory, UserFactory
+from tests.helpers import login_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +18,7 @@ def admin_client():
     platform = AgencyFactory(kind="platform", departement_code=None)
     admin = UserFactory(membership_agency=platform, membership_role="admin")
     client = Client(SERVER_NAME="localhost")
-    client.force_login(admin)
+    login_with_second_factor(client, admin)
     return client
 
 
@@ -141,6 +142,15 @@ def test_non_admin_member_cannot_use_admin():
     asso = AgencyFactory(kind="association")
     user = UserFactory(membership_agency=asso, membership_role="manager")
     client = Client(SERVER_NAME="localhost")
-    client.force_login(user)
+    login_with_second_factor(client, user)
     r = client.get("/admin/agencies/agency/")
     assert r.status_code == 302 and "/admin/login/" in r["Location"]
+
+
+def test_admin_needs_the_second_factor():
+    platform = AgencyFactory(kind="platform", departement_code=None)
+    admin = UserFactory(membership_agency=platform, membership_role="admin")
+    client = Client(SERVER_NAME="localhost")
+    client.force_login(admin)  # password only
+    r = client.get("/admin/agencies/agency/")
+    assert r.status_code == 302 and r["Location"] == "/sign-in/two-factor/"

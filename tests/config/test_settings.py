@@ -103,3 +103,40 @@ def test_manage_py_without_settings_module_uses_development_settings():
     )
     assert result.returncode == 0, result.stderr
     assert "DEBUG = True" in result.stdout
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    import secrets
+
+    result = run_django(
+        "from django.core.management import call_command\n"
+        "call_command('check', '--deploy', '--fail-level', 'WARNING')\n",
+        {
+            "DJANGO_DEBUG": "false",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "DJANGO_ALLOWED_HOSTS": "mnr.example.gouv.fr",
+            "DJANGO_SECURE_SSL_REDIRECT": None,  # production default: on
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout + result.stderr
+
+
+def test_production_security_defaults_and_idle_timeout():
+    result = run_django(
+        "from django.conf import settings as s\n"
+        "print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE,"
+        " s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_AGE, s.SESSION_SAVE_EVERY_REQUEST)",
+        {
+            "DJANGO_SECRET_KEY": "k" * 50,
+            "DJANGO_SECURE_SSL_REDIRECT": None,
+            "MNR_SESSION_IDLE_MINUTES": "20",
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "31536000", "True", "True", "1200", "True"]
+    debug = run_django(
+        "from django.conf import settings as s\nprint(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS)",
+        {"DJANGO_DEBUG": "true", "DJANGO_SECURE_SSL_REDIRECT": None},
+    )
+    assert debug.stdout.split() == ["False", "0"]

@@ -1,0 +1,57 @@
+"""The header navigation and the home page's links, by role.
+
+Each entry names a URL (``web:…``) and who sees it, with the same audience
+rules as ``web.access.member_required``. Page authors add their entry here
+when they add the page (the planned URL names are listed in web/urls.py); a
+test reverses every entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import AgencyKind, Membership, Role
+
+from .access import member_allowed
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    url_name: str
+    label: str | Promise
+    roles: frozenset[str] = field(default_factory=frozenset)
+    kinds: frozenset[str] = field(default_factory=frozenset)
+    description: str | Promise = ""
+
+
+NAVIGATION: list[NavEntry] = [
+    NavEntry(
+        "admin:index",
+        _("Administration"),
+        roles=frozenset({Role.ADMIN}),
+        kinds=frozenset({AgencyKind.PLATFORM}),
+        description=_("Agencies, accreditations, accounts and the access log."),
+    ),
+]
+
+
+@dataclass(frozen=True)
+class NavLink:
+    url: str
+    label: str | Promise
+    description: str | Promise
+
+
+def navigation_for(membership: Membership | None) -> list[NavLink]:
+    links = []
+    for entry in NAVIGATION:
+        if not member_allowed(membership, roles=entry.roles, kinds=entry.kinds):
+            continue
+        links.append(
+            NavLink(url=reverse(entry.url_name), label=entry.label, description=entry.description)
+        )
+    return links
