@@ -23,6 +23,8 @@ from common.errors import InvalidTransition, NotAllowed, PreconditionFailed, Val
 from common.transitions import ensure_transition
 from notifications.models import OutboxMessage
 from notifications.services import outbox_enqueue
+from stats.dimensions import FACT_STEP_KINDS
+from stats.services import facts_refresh
 
 from .models import (
     OPEN_STEP_STATUSES,
@@ -252,6 +254,8 @@ def step_add(
         case=case, kind=kind, due_date=due_date, ends_on=ends_on, owner=owner, note=note.strip()
     )
     _save(step, actor)
+    if kind in FACT_STEP_KINDS:
+        facts_refresh(referral_ids=[case.referral_id])
     return step
 
 
@@ -302,6 +306,8 @@ def step_update(
         )
     step.version += 1
     _save(step, actor)
+    if step.kind in FACT_STEP_KINDS and "status" in changes:
+        facts_refresh(referral_ids=[step.case.referral_id])
     return step
 
 
@@ -392,6 +398,7 @@ def transfer_accept(*, transfer_id: int, actor: User) -> Transfer:
     ProtectionStep.objects.filter(case=case, owner__isnull=False).exclude(
         owner__membership__agency=new
     ).update(owner=None)  # owners from the old association; history keeps who it was
+    facts_refresh(referral_ids=[case.referral_id])
     outbox_enqueue(kind=OutboxMessage.Kind.TRANSFER_ACCEPTED, reference=case.reference, agency=old)
     return transfer
 

@@ -220,6 +220,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.tasks.apply_retention_task",
         "schedule": crontab(hour=3, minute=30),
     },
+    "repair-statistics-table": {
+        "task": "stats.tasks.facts_repair_task",
+        "schedule": crontab(hour=4, minute=15),
+    },
     "relay-notification-outbox": {
         "task": "notifications.tasks.outbox_relay",
         "schedule": 30.0,

@@ -38,6 +38,7 @@ from common.tasks import enqueue
 from common.transitions import ensure_transition
 from notifications.models import OutboxMessage
 from notifications.services import outbox_enqueue
+from stats.services import facts_refresh
 
 from . import indicators, routing_engine
 from .models import (
@@ -346,6 +347,7 @@ def _submit(
     )
     person._history_user = actor
     person.save()
+    facts_refresh(referral_ids=[referral.pk])
     _grant_author(actor, referral)
     if facts["presumed_minor"]:
         _notify_crip(referral=referral, person=person, actor=actor, now=now)
@@ -529,6 +531,7 @@ def _create_routing(
     referral.status = ReferralStatus.ROUTED
     referral._history_user = actor
     referral.save(update_fields=["status", "updated_at"])
+    facts_refresh(referral_ids=[referral.pk])
     outbox_enqueue(
         kind=OutboxMessage.Kind.ROUTING_NEW, reference=referral.reference, agency=association
     )
@@ -552,6 +555,7 @@ def _route_next(*, referral: Referral, actor: User, now: datetime) -> Routing | 
         referral.escalated_at = now
         referral._history_user = actor
         referral.save(update_fields=["status", "escalated_at", "updated_at"])
+        facts_refresh(referral_ids=[referral.pk])
         outbox_enqueue(
             kind=OutboxMessage.Kind.REFERRAL_ESCALATED,
             reference=referral.reference,
@@ -633,6 +637,7 @@ def routing_accept(*, routing_id: int, actor: User, now: datetime | None = None)
     referral._history_user = actor
     referral.save(update_fields=["status", "accepted_at", "updated_at"])
     case = case_open(referral=referral, association=routing.association, actor=actor, now=now)
+    facts_refresh(referral_ids=[referral.pk])
     outbox_enqueue(
         kind=OutboxMessage.Kind.REFERRAL_ACCEPTED,
         reference=referral.reference,
@@ -711,6 +716,7 @@ def referral_withdraw(
     referral.withdrawal_reason = (reason or "").strip()[:500]
     referral._history_user = actor
     referral.save(update_fields=["status", "withdrawn_at", "withdrawal_reason", "updated_at"])
+    facts_refresh(referral_ids=[referral.pk])
     return referral
 
 

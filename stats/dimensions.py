@@ -1,5 +1,9 @@
-"""Declared dimensions of the statistics (DESIGN §7): each is a SQL expression
-over referrals (and their person, case, steps), grouped by in the database."""
+"""Declared dimensions of the statistics (DESIGN §7).
+
+``fact_sources`` computes each referral's statistical fields from the live
+records (referral, person, case, steps); ``stats.services`` keeps them in
+ReferralFact. Each dimension is a SQL expression over ReferralFact, grouped by
+in the database."""
 
 from __future__ import annotations
 
@@ -105,25 +109,22 @@ def _world_region() -> Any:
     return Case(*whens, default=Value("other"), output_field=CharField())
 
 
-def _step_done(kind: str) -> Exists:
+# Step kinds copied into ReferralFact: a change of their status refreshes it.
+FACT_STEP_KINDS = frozenset({"complaint_filed", "residence_permit"})
+
+
+def _step_done(step_model: Any, kind: str) -> Exists:
     return Exists(
-        ProtectionStep.objects.filter(case__referral=OuterRef("pk"), kind=kind, status="done")
+        step_model.objects.filter(case__referral=OuterRef("pk"), kind=kind, status="done")
     )
 
 
-def _residence_permit() -> Any:
+def _residence_permit(step_model: Any) -> Any:
     return Case(
+        When(_step_done(step_model, "residence_permit"), then=Value("obtained")),
         When(
             Exists(
-                ProtectionStep.objects.filter(
-                    case__referral=OuterRef("pk"), kind="residence_permit", status="done"
-                )
-            ),
-            then=Value("obtained"),
-        ),
-        When(
-            Exists(
-                ProtectionStep.objects.filter(
+                step_model.objects.filter(
                     case__referral=OuterRef("pk"), kind="residence_permit", status="in_progress"
                 )
             ),
@@ -131,6 +132,58 @@ def _residence_permit() -> Any:
         ),
         default=Value("none"),
         output_field=CharField(),
+    )
+
+
+# The statistical fields of a referral, computed from the live records (over
+# Referral, one row per form): what stats.services.facts_refresh writes into
+# ReferralFact. The dimensions below read those columns.
+def fact_sources(step_model: Any = ProtectionStep) -> dict[str, Any]:
+    return {
+        "f_form": Coalesce(F("forms__form"), Value("")),
+        "f_accepted_at": F("accepted_at"),
+        "f_case_opened_at": F("case__opened_at"),
+        "f_case_association": F("case__association_id"),
+        "f_sex": Coalesce(F("person__sex"), Value("unknown")),
+        "f_age_group": _age_group(),
+        "f_minor": Coalesce(F("person__presumed_minor"), Value(False)),
+        "f_nationality": Case(
+            When(person__nationality="", then=Value("unknown")),
+            When(person__nationality__isnull=True, then=Value("unknown")),
+            default=F("person__nationality"),
+            output_field=CharField(),
+        ),
+        "f_world_region": _world_region(),
+        "f_departement": Coalesce(
+            "person__current_departement", "exploitation_departement", Value("unknown")
+        ),
+        "f_region": Coalesce(
+            "person__current_departement__region",
+            "exploitation_departement__region",
+            Value("unknown"),
+        ),
+        "f_referring_sector": Case(
+            When(referring_agency__sector="", then=F("referring_agency__kind")),
+            default=F("referring_agency__sector"),
+            output_field=CharField(),
+        ),
+        "f_outcome": F("status"),
+        "f_exploited_abroad_only": Case(
+            When(~Q(exploitation_country=""), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+        "f_complaint_filed": _step_done(step_model, "complaint_filed"),
+        "f_residence_permit": _residence_permit(step_model),
+    }
+
+
+def _column(name: str, column: str | None = None, multi: bool = False) -> Dimension:
+    return Dimension(
+        name=name,
+        annotations=lambda date_field: {f"d_{name}": F(column or name)},
+        format=lambda row: row[f"d_{name}"],
+        multi_valued=multi,
     )
 
 
@@ -153,52 +206,25 @@ DIMENSIONS: dict[str, Dimension] = {
         lambda row: f"{row['d_my']}-{row['d_m']:02d}",
         filterable=False,
     ),
-    "exploitation_form": _simple("exploitation_form", lambda: F("forms__form"), multi=True),
-    "sex": _simple("sex", lambda: F("person__sex")),
-    "age_group": _simple("age_group", _age_group),
-    "minor": _simple("minor", lambda: F("person__presumed_minor")),
-    "nationality": _simple(
-        "nationality",
-        lambda: Case(
-            When(person__nationality="", then=Value("unknown")),
-            default=F("person__nationality"),
-            output_field=CharField(),
-        ),
+    "exploitation_form": Dimension(
+        "exploitation_form",
+        lambda d: {"d_exploitation_form": F("form")},
+        lambda row: row["d_exploitation_form"] or None,
+        multi_valued=True,
     ),
-    "world_region": _simple("world_region", _world_region),
-    "departement": _simple(
-        "departement",
-        lambda: Coalesce(
-            "person__current_departement", "exploitation_departement", Value("unknown")
-        ),
-    ),
-    "region": _simple(
-        "region",
-        lambda: Coalesce(
-            "person__current_departement__region",
-            "exploitation_departement__region",
-            Value("unknown"),
-        ),
-    ),
-    "referring_sector": _simple(
-        "referring_sector",
-        lambda: Case(
-            When(referring_agency__sector="", then=F("referring_agency__kind")),
-            default=F("referring_agency__sector"),
-            output_field=CharField(),
-        ),
-    ),
-    "outcome": _simple("outcome", lambda: F("status")),
-    "exploited_abroad_only": _simple(
-        "exploited_abroad_only",
-        lambda: Case(
-            When(~Q(exploitation_country=""), then=Value(True)),
-            default=Value(False),
-            output_field=BooleanField(),
-        ),
-    ),
-    "complaint_filed": _simple("complaint_filed", lambda: _step_done("complaint_filed")),
-    "residence_permit": _simple("residence_permit", _residence_permit),
+    "sex": _column("sex"),
+    "age_group": _column("age_group"),
+    "minor": _column("minor"),
+    "nationality": _column("nationality"),
+    "world_region": _column("world_region"),
+    "departement": _column("departement"),
+    "region": _column("region"),
+    "referring_sector": _column("referring_sector"),
+    "outcome": _column("outcome"),
+    "exploited_abroad_only": _column("exploited_abroad_only"),
+    "complaint_filed": _column("complaint_filed"),
+    "residence_permit": _column("residence_permit"),
+    # Steps are many per case and their kinds open-ended: read live, not copied.
     "step_delivered": Dimension(
         "step_delivered",
         lambda d: {"d_step_delivered": F("done_steps__kind")},
@@ -209,8 +235,11 @@ DIMENSIONS: dict[str, Dimension] = {
 
 
 def relations_for(names: list[str]) -> dict[str, FilteredRelation]:
+    """Joins a query over ReferralFact needs for these dimensions."""
     if "step_delivered" in names:
         return {
-            "done_steps": FilteredRelation("case__steps", condition=Q(case__steps__status="done"))
+            "done_steps": FilteredRelation(
+                "referral__case__steps", condition=Q(referral__case__steps__status="done")
+            )
         }
     return {}

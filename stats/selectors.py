@@ -17,14 +17,15 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Membership, User
 from common.errors import NotAllowed, ValidationFailed
-from referral.models import Referral, Routing
+from referral.models import Routing
 
 from . import disclosure
 from .dimensions import DIMENSIONS, relations_for
+from .models import ReferralFact
 
 MAX_DIMENSIONS = 4
 MAX_CELLS = 20_000
-MEASURES = {"referrals": "submitted_at", "cases": "case__opened_at"}
+MEASURES = {"referrals": "submitted_at", "cases": "case_opened_at"}
 NATIONAL_ROLES = (Membership.Role.ANALYST, Membership.Role.COORDINATOR)
 PERIOD = re.compile(r"^(?P<year>\d{4})(?:-(?:Q(?P<quarter>[1-4])|(?P<month>0[1-9]|1[0-2])))?$")
 
@@ -80,16 +81,22 @@ def _month_after(year: int, month: int) -> date:
     return date(year + (month == 12), month % 12 + 1, 1)
 
 
-def base_queryset(*, measure: str, scope: Scope) -> QuerySet[Referral]:
-    qs = Referral.objects.all()
+def base_queryset(*, measure: str, scope: Scope, names: list[str]) -> QuerySet[ReferralFact]:
+    """Fact rows in scope: one row per referral, or one per form when the form
+    is grouped or filtered by."""
+    qs = ReferralFact.objects.all()
+    if "exploitation_form" not in names:
+        qs = qs.filter(is_primary=True)
     if measure == "cases":
-        qs = qs.filter(case__isnull=False)
+        qs = qs.filter(case_opened_at__isnull=False)
         if scope.association_id is not None:
-            qs = qs.filter(case__association_id=scope.association_id)
+            qs = qs.filter(case_association_id=scope.association_id)
     elif scope.association_id is not None:
         qs = qs.filter(
             Exists(
-                Routing.objects.filter(referral=OuterRef("pk"), association_id=scope.association_id)
+                Routing.objects.filter(
+                    referral=OuterRef("referral_id"), association_id=scope.association_id
+                )
             )
         )
     return qs
@@ -124,9 +131,9 @@ def counts(
 ) -> dict[tuple, int]:
     """{(value per dimension): count of distinct referrals}, grouped in SQL."""
     date_field = MEASURES[measure]
-    qs = base_queryset(measure=measure, scope=scope).filter(parse_period(period, date_field))
     names = list(dict.fromkeys([*by, *filters]))
-    qs = qs.annotate(**relations_for(names))
+    qs = base_queryset(measure=measure, scope=scope, names=names)
+    qs = qs.filter(parse_period(period, date_field)).annotate(**relations_for(names))
     annotations: dict[str, Any] = {}
     for name in names:
         annotations.update(DIMENSIONS[name].annotations(date_field))
@@ -139,13 +146,11 @@ def counts(
             )
         qs = qs.filter(**{f"d_{name}": _coerce(value)})
     aliases = [alias for name in by for alias in DIMENSIONS[name].annotations(date_field)]
-    # A referral appears once per group unless a multi-valued relation is joined
-    # without being grouped by (or steps, whose kinds may repeat): only then is
-    # the costlier COUNT(DISTINCT) needed.
-    duplicates = "step_delivered" in names or any(
-        DIMENSIONS[name].multi_valued and name not in by for name in names
-    )
-    rows = qs.order_by().values(*aliases).annotate(n=Count("pk", distinct=duplicates))
+    # One fact row per referral, or per (referral, form) with the form grouped or
+    # filtered by: a referral appears once per group. Only the steps join can
+    # repeat it (a kind done twice), and only then is COUNT(DISTINCT) needed.
+    duplicates = "step_delivered" in names
+    rows = qs.order_by().values(*aliases).annotate(n=Count("referral_id", distinct=duplicates))
     result: dict[tuple, int] = {}
     for row in rows:
         key = tuple(DIMENSIONS[name].format(row) for name in by)
@@ -246,10 +251,10 @@ def acceptance_delays(
         )
     scope = scope_for(user)
     release = table(measure="referrals", by=by, period=period, filters=filters, user=user)
-    qs = base_queryset(measure="referrals", scope=scope).filter(
+    names = list(dict.fromkeys([*by, *filters]))
+    qs = base_queryset(measure="referrals", scope=scope, names=names).filter(
         parse_period(period, "submitted_at"), accepted_at__isnull=False
     )
-    names = list(dict.fromkeys([*by, *filters]))
     qs = qs.annotate(**relations_for(names))
     annotations: dict[str, Any] = {}
     for name in names:

@@ -1,0 +1,151 @@
+"""Keeping ReferralFact in step with the records it is computed from.
+
+Every service that changes a referral, its person, routing outcome, case or
+protection steps calls ``facts_refresh`` inside its own transaction, so the
+statistics never see a half-applied change. ``facts_rebuild`` recomputes the
+whole table (migration back-fill, nightly job, benchmark) and ``facts_drift``
+counts the referrals whose rows differ from a fresh computation."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.db import transaction
+
+from cases.models import ProtectionStep
+from referral.models import Referral
+
+from .dimensions import fact_sources
+from .models import ReferralFact
+
+logger = logging.getLogger(__name__)
+
+COLUMNS = [
+    "form",
+    "accepted_at",
+    "case_opened_at",
+    "case_association",
+    "sex",
+    "age_group",
+    "minor",
+    "nationality",
+    "world_region",
+    "departement",
+    "region",
+    "referring_sector",
+    "outcome",
+    "exploited_abroad_only",
+    "complaint_filed",
+    "residence_permit",
+]
+
+
+def fact_rows(
+    *,
+    referral_ids: Iterable[int] | None = None,
+    referral_model: Any = Referral,
+    step_model: Any = ProtectionStep,
+    id_range: tuple[int, int] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Fresh fact rows (as field dicts) for these referrals, computed in SQL;
+    ``is_primary`` is settled by ``_sorted_by_form``."""
+    qs = referral_model.objects.all()
+    if referral_ids is not None:
+        qs = qs.filter(pk__in=list(referral_ids))
+    if id_range is not None:
+        qs = qs.filter(pk__gte=id_range[0], pk__lt=id_range[1])
+    sources = fact_sources(step_model)
+    rows = qs.order_by("pk").values("pk", "submitted_at", **sources)
+    for row in rows.iterator(chunk_size=5000):
+        fact = {"referral_id": row["pk"], "submitted_at": row["submitted_at"], "is_primary": True}
+        for column in COLUMNS:
+            key = "case_association_id" if column == "case_association" else column
+            fact[key] = row[f"f_{column}"]
+        yield fact
+
+
+def _sorted_by_form(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The primary row is the referral's first form in alphabetical order, so a
+    refresh and a rebuild choose the same one."""
+    out = sorted(rows, key=lambda r: (r["referral_id"], r["form"]))
+    previous = None
+    for row in out:
+        row["is_primary"] = row["referral_id"] != previous
+        previous = row["referral_id"]
+    return out
+
+
+def facts_refresh(*, referral_ids: Iterable[int]) -> None:
+    """Replace the fact rows of these referrals (in the caller's transaction)."""
+    ids = sorted(set(referral_ids))
+    if not ids:
+        return
+    with transaction.atomic():
+        rows = _sorted_by_form(fact_rows(referral_ids=ids))
+        ReferralFact.objects.filter(referral_id__in=ids).delete()
+        ReferralFact.objects.bulk_create([ReferralFact(**row) for row in rows])
+
+
+def facts_rebuild(
+    *,
+    batch: int = 20_000,
+    referral_model: Any = Referral,
+    step_model: Any = ProtectionStep,
+    fact_model: Any = ReferralFact,
+) -> int:
+    """Recompute the whole table, batch by batch of referral ids. Returns rows written."""
+    last = referral_model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    written = 0
+    for low in range(0, last + 1, batch):
+        with transaction.atomic():
+            rows = _sorted_by_form(
+                fact_rows(
+                    referral_model=referral_model,
+                    step_model=step_model,
+                    id_range=(low, low + batch),
+                )
+            )
+            fact_model.objects.filter(referral_id__gte=low, referral_id__lt=low + batch).delete()
+            fact_model.objects.bulk_create([fact_model(**row) for row in rows], batch_size=5000)
+            written += len(rows)
+    return written
+
+
+def facts_drift(*, batch: int = 20_000) -> list[int]:
+    """Referral ids whose stored fact rows differ from a fresh computation."""
+    fields = [
+        "referral_id",
+        "is_primary",
+        "submitted_at",
+        *("case_association_id" if c == "case_association" else c for c in COLUMNS),
+    ]
+    last = Referral.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    drifted: set[int] = set()
+    for low in range(0, last + 1, batch):
+        fresh = {
+            (r["referral_id"], r["form"]): r
+            for r in _sorted_by_form(fact_rows(id_range=(low, low + batch)))
+        }
+        stored = {
+            (r["referral_id"], r["form"]): r
+            for r in ReferralFact.objects.filter(
+                referral_id__gte=low, referral_id__lt=low + batch
+            ).values(*fields)
+        }
+        for key in fresh.keys() | stored.keys():
+            if fresh.get(key) != stored.get(key):
+                drifted.add(key[0])
+    return sorted(drifted)
+
+
+def facts_repair() -> list[int]:
+    """Nightly safety net: refresh the referrals whose rows drifted (a change that
+    bypassed the services, or a service that forgot to refresh) and log them."""
+    drifted = facts_drift()
+    if drifted:
+        logger.error("statistics rows out of date for %d referrals; refreshed", len(drifted))
+        for i in range(0, len(drifted), 1000):
+            facts_refresh(referral_ids=drifted[i : i + 1000])
+    return drifted

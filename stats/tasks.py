@@ -1,0 +1,20 @@
+"""Thin Celery tasks of the statistics."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from . import services
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    time_limit=3600,
+    soft_time_limit=3500,
+)
+def facts_repair_task() -> int:
+    return len(services.facts_repair())
