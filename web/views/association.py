@@ -72,7 +72,7 @@ STEP_ACTIONS = [
 def _step_action_labels() -> dict[str, str]:
     return {
         StepStatus.DONE: _("Complete"),
-        StepStatus.IN_PROGRESS: _("Start"),
+        StepStatus.IN_PROGRESS: _("In progress"),
         StepStatus.NOT_APPLICABLE: _("Not applicable"),
         StepStatus.DECLINED_BY_PERSON: _("Declined by the person"),
         StepStatus.BLOCKED: _("Blocked"),
