@@ -115,6 +115,24 @@ def step_get_for_user(*, user: User, reference: str, step_id: int) -> Protection
     return step
 
 
+def association_staff(*, user: User) -> QuerySet[User]:
+    """The active caseworkers and managers of the user's association: who a case
+    can be assigned to or a step owned by (the services check the same rule).
+    Empty for anyone who is not staff of an association."""
+    agency_id = _staff_agency_id(user)
+    if agency_id is None:
+        return User.objects.none()
+    return (
+        User.objects.filter(
+            is_active=True,
+            membership__agency_id=agency_id,
+            membership__role__in=STAFF_ROLES,
+        )
+        .select_related("membership")
+        .order_by("username", "pk")
+    )
+
+
 def _staff_agency_id(user: User) -> int | None:
     membership = getattr(user, "membership", None) if user.is_authenticated else None
     if membership is None or membership.role not in STAFF_ROLES:

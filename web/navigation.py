@@ -30,6 +30,27 @@ class NavEntry:
 
 NAVIGATION: list[NavEntry] = [
     NavEntry(
+        "web:inbox",
+        _("Inbox"),
+        roles=frozenset({Role.CASEWORKER, Role.MANAGER}),
+        kinds=frozenset({AgencyKind.ASSOCIATION}),
+        description=_("Referrals routed to your association, by deadline, and transfers."),
+    ),
+    NavEntry(
+        "web:case-list",
+        _("Cases"),
+        roles=frozenset({Role.CASEWORKER, Role.MANAGER}),
+        kinds=frozenset({AgencyKind.ASSOCIATION}),
+        description=_("Your association's cases and their protection plans."),
+    ),
+    NavEntry(
+        "web:workload",
+        _("Workload"),
+        roles=frozenset({Role.MANAGER}),
+        kinds=frozenset({AgencyKind.ASSOCIATION}),
+        description=_("Open cases, overdue steps and pending answers, by caseworker."),
+    ),
+    NavEntry(
         "admin:index",
         _("Administration"),
         roles=frozenset({Role.ADMIN}),

@@ -21,7 +21,7 @@ web/navigation.py, and its views in web/views/<area>.py):
 
 from django.urls import path
 
-from .views import auth, home
+from .views import association, auth, home
 
 app_name = "web"
 
@@ -31,4 +31,30 @@ urlpatterns = [
     path("sign-in/code/", auth.signin_otp_view, name="signin-otp"),
     path("sign-in/two-factor/", auth.two_factor_setup_view, name="two-factor-setup"),
     path("sign-out/", auth.signout_view, name="signout"),
+    # Association (caseworkers and managers): web/views/association.py
+    path("inbox/", association.inbox, name="inbox"),
+    path("routings/<int:routing_id>/", association.routing_detail, name="routing-detail"),
+    path("routings/<int:routing_id>/accept/", association.routing_accept, name="routing-accept"),
+    path("routings/<int:routing_id>/decline/", association.routing_decline, name="routing-decline"),
+    path("cases/", association.case_list, name="case-list"),
+    path("cases/<str:reference>/", association.case_detail, name="case-detail"),
+    path("cases/<str:reference>/steps/", association.step_add, name="case-step-add"),
+    path(
+        "cases/<str:reference>/steps/<int:step_id>/",
+        association.step_update,
+        name="case-step-update",
+    ),
+    path("cases/<str:reference>/notes/", association.note_add, name="case-note-add"),
+    path("cases/<str:reference>/assign/", association.case_assign, name="case-assign"),
+    path("cases/<str:reference>/transfer/", association.case_transfer, name="case-transfer"),
+    path("cases/<str:reference>/close/", association.case_close, name="case-close"),
+    path("cases/<str:reference>/reopen/", association.case_reopen, name="case-reopen"),
+    path("cases/<str:reference>/timeline/", association.case_timeline, name="case-timeline"),
+    path(
+        "transfers/<int:transfer_id>/accept/", association.transfer_accept, name="transfer-accept"
+    ),
+    path(
+        "transfers/<int:transfer_id>/reject/", association.transfer_reject, name="transfer-reject"
+    ),
+    path("workload/", association.workload, name="workload"),
 ]
