@@ -222,6 +222,7 @@ def test_adult_without_consent_cannot_give_identity(
     r = submit(referrer_client, django_capture_on_commit_callbacks)
     assert r.status_code == 200 and not Referral.objects.exists()
     page = r.content.decode()
+    assert "<title>Error: " in page
     # The service's refusals, each linked to its step and field.
     for anchor in (
         "/referrals/new/2/#id_given_name",
