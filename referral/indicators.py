@@ -96,3 +96,25 @@ def summarise(codes: list[str], *, version: str, minor: bool) -> list[DimensionS
                 )
             )
     return rows
+
+
+def checklist(version: str, language: str, *, minor: bool) -> list[dict]:
+    """The list for one public (the children's list for a presumed minor, else the
+    adults'), grouped by dimension in the list's order, labels in one language
+    (fr or en): ``[{"code", "label", "indicators": [{"code", "label"}]}]``.
+    Dimensions with no indicator for that public are left out."""
+    lang = "fr" if language.startswith("fr") else "en"
+    public = "child" if minor else "adult"
+    data = load(version)
+    groups = []
+    for dimension in data["dimensions"]:
+        items = [
+            {"code": i["code"], "label": i["label"][lang]}
+            for i in data["indicators"]
+            if i["dimension"] == dimension["code"] and public in i["strength"]
+        ]
+        if items:
+            groups.append(
+                {"code": dimension["code"], "label": dimension["label"][lang], "indicators": items}
+            )
+    return groups

@@ -198,28 +198,8 @@ def _validate(data: ReferralInput, *, today: date) -> dict[str, Any]:
     if p.phone and not _plausible_phone(p.phone):
         person_errors["phone"] = [_("Enter a phone number (digits, spaces, +).")]
 
-    age: int | None = None
-    if p.date_of_birth is not None:
-        if p.date_of_birth > today:
-            person_errors["date_of_birth"] = [_("The date of birth cannot be in the future.")]
-        elif p.date_of_birth < MIN_DATE_OF_BIRTH:
-            person_errors["date_of_birth"] = [_("The date of birth is not plausible.")]
-        else:
-            age = _age_on(p.date_of_birth, today)
-    if p.estimated_age is not None:
-        if not 0 <= p.estimated_age <= 120:
-            person_errors["estimated_age"] = [_("The estimated age is not plausible.")]
-        elif age is not None and abs(age - p.estimated_age) > DOB_AGE_TOLERANCE:
-            person_errors["estimated_age"] = [
-                _("The estimated age does not match the date of birth (%(age)s years).")
-                % {"age": age}
-            ]
-        elif age is None:
-            age = p.estimated_age
-
-    # Presumption of minority: saying one is a minor is enough while age is uncertain;
-    # a known age under 18 is a minor too.
-    presumed_minor = p.declared_minor or (age is not None and age < 18)
+    age = _age(p, today=today, errors=person_errors)
+    presumed_minor = _presumed_minor(p, age)
     anonymous = not presumed_minor and not data.consent_to_referral
     if anonymous:
         refusal = _(
@@ -237,6 +217,44 @@ def _validate(data: ReferralInput, *, today: date) -> dict[str, Any]:
     if errors:
         raise ValidationFailed(_("The referral has errors."), fields=errors)
     return {"forms": forms, "age": age, "presumed_minor": presumed_minor, "anonymous": anonymous}
+
+
+def _age(p: PersonInput, *, today: date, errors: dict[str, list]) -> int | None:
+    """The person's age from the date of birth, else the estimated age; an
+    implausible or contradictory value is put in ``errors`` and not used."""
+    age: int | None = None
+    if p.date_of_birth is not None:
+        if p.date_of_birth > today:
+            errors["date_of_birth"] = [_("The date of birth cannot be in the future.")]
+        elif p.date_of_birth < MIN_DATE_OF_BIRTH:
+            errors["date_of_birth"] = [_("The date of birth is not plausible.")]
+        else:
+            age = _age_on(p.date_of_birth, today)
+    if p.estimated_age is not None:
+        if not 0 <= p.estimated_age <= 120:
+            errors["estimated_age"] = [_("The estimated age is not plausible.")]
+        elif age is not None and abs(age - p.estimated_age) > DOB_AGE_TOLERANCE:
+            errors["estimated_age"] = [
+                _("The estimated age does not match the date of birth (%(age)s years).")
+                % {"age": age}
+            ]
+        elif age is None:
+            age = p.estimated_age
+    return age
+
+
+def _presumed_minor(p: PersonInput, age: int | None) -> bool:
+    # Presumption of minority: saying one is a minor is enough while age is uncertain;
+    # a known age under 18 is a minor too.
+    return p.declared_minor or (age is not None and age < 18)
+
+
+def person_presumed_minor(person: PersonInput, *, today: date | None = None) -> bool:
+    """Would the submission presume this person a minor (DESIGN §4.2)? For a form
+    that adapts before submitting (the children's indicator list, the notice that
+    the CRIP will be told); ``referral_submit`` decides again with the same rule."""
+    today = today or timezone.localdate()
+    return _presumed_minor(person, _age(person, today=today, errors={}))
 
 
 def _plausible_phone(value: str) -> bool:

@@ -30,6 +30,18 @@ class NavEntry:
 
 NAVIGATION: list[NavEntry] = [
     NavEntry(
+        "web:referral-new",
+        _("New referral"),
+        roles=frozenset({Role.REFERRER}),
+        description=_("Report a presumed victim of trafficking, step by step, in a few minutes."),
+    ),
+    NavEntry(
+        "web:referral-list",
+        _("My referrals"),
+        roles=frozenset({Role.REFERRER}),
+        description=_("The referrals you filed, their status and the receiving association."),
+    ),
+    NavEntry(
         "web:inbox",
         _("Inbox"),
         roles=frozenset({Role.CASEWORKER, Role.MANAGER}),

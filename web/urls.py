@@ -10,8 +10,9 @@ Built here (the foundation):
 
 Planned URL names for the role pages (add the route here, its entry in
 web/navigation.py, and its views in web/views/<area>.py):
-    referrer:      web:referral-new (guided form; steps as ?step= or /referrals/new/<step>/),
-                   web:referral-list, web:referral-detail (<reference>)
+    referrer:      web:referral-new (guided form; steps at web:referral-new-step <int:step>),
+                   web:referral-submitted (<reference>), web:referral-list,
+                   web:referral-detail (<reference>), web:referral-withdraw (<reference>, POST)
     association:   web:inbox, web:routing-detail (<int:routing_id>), web:case-list,
                    web:case-detail (<reference>), web:workload (manager)
     coordination:  web:escalation-list, web:escalation-assign (<reference>)
@@ -21,7 +22,7 @@ web/navigation.py, and its views in web/views/<area>.py):
 
 from django.urls import path
 
-from .views import association, auth, home
+from .views import association, auth, home, referrals
 
 app_name = "web"
 
@@ -57,4 +58,19 @@ urlpatterns = [
         "transfers/<int:transfer_id>/reject/", association.transfer_reject, name="transfer-reject"
     ),
     path("workload/", association.workload, name="workload"),
+    # Referrer (web/views/referrals.py): the guided form keeps its draft in the session.
+    path("referrals/", referrals.referral_list, name="referral-list"),
+    path("referrals/new/", referrals.referral_new, name="referral-new"),
+    path("referrals/new/<int:step>/", referrals.referral_new_step, name="referral-new-step"),
+    path(
+        "referrals/<str:reference>/submitted/",
+        referrals.referral_submitted,
+        name="referral-submitted",
+    ),
+    path("referrals/<str:reference>/", referrals.referral_detail, name="referral-detail"),
+    path(
+        "referrals/<str:reference>/withdraw/",
+        referrals.referral_withdraw,
+        name="referral-withdraw",
+    ),
 ]
