@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from agencies.models import Membership, User
 from audit.models import AccessAction
 from audit.services import access_log_write
+from cases.models import Case
 from common.errors import NotFound
 
 from .models import (
@@ -21,6 +22,7 @@ from .models import (
     ReferralGroupObjectPermission,
     ReferralUserObjectPermission,
     Routing,
+    RoutingOutcome,
 )
 
 RESPONDER_ROLES = (Membership.Role.CASEWORKER, Membership.Role.MANAGER)
@@ -140,3 +142,20 @@ def routing_get_for_user(*, user: User, routing_id: int) -> Routing:
     if routing is None:
         raise NotFound()
     return routing
+
+
+def referral_case_status(referral: Referral) -> str | None:
+    """What a referrer sees of the case: open or closed, never its content."""
+    try:
+        return referral.case.status
+    except Case.DoesNotExist:
+        return None
+
+
+def referral_receiving_association(referral: Referral) -> dict | None:
+    """The association the referral is with (pending or accepted routing), from
+    the prefetched routings."""
+    for routing in referral.routings.all():
+        if routing.outcome in (RoutingOutcome.PENDING, RoutingOutcome.ACCEPTED):
+            return {"id": routing.association_id, "name": routing.association.name}
+    return None

@@ -20,7 +20,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cases.models import Case
 from common.choices import ExploitationForm
 from common.errors import NotFound, ValidationFailed
 from referral import indicators, selectors, services
@@ -147,21 +146,6 @@ class RoutingBriefSerializer(serializers.ModelSerializer):
         ]
 
 
-def _case_status(referral: Referral) -> str | None:
-    # The referrer sees whether the case is open or closed, never its content.
-    try:
-        return referral.case.status
-    except Case.DoesNotExist:
-        return None
-
-
-def _receiving_association(referral: Referral) -> dict | None:
-    for routing in referral.routings.all():
-        if routing.outcome in (RoutingOutcome.PENDING, RoutingOutcome.ACCEPTED):
-            return {"id": routing.association_id, "name": routing.association.name}
-    return None
-
-
 class ReferralOutputSerializer(serializers.ModelSerializer):
     """A referral as its viewer may see it. `possible_duplicate`,
     `indicator_summary` and `routings` are for associations and the coordination
@@ -215,13 +199,13 @@ class ReferralOutputSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(AssociationRefSerializer(allow_null=True))
     def get_receiving_association(self, referral: Referral) -> dict | None:
-        return _receiving_association(referral)
+        return selectors.referral_receiving_association(referral)
 
     def get_crip_notified(self, referral: Referral) -> bool:
         return referral.crip_notified_at is not None
 
     def get_case_status(self, referral: Referral) -> str | None:
-        return _case_status(referral)
+        return selectors.referral_case_status(referral)
 
     def to_representation(self, referral: Referral) -> dict:
         user = self.context["request"].user
@@ -271,11 +255,11 @@ class ReferralListItemSerializer(serializers.ModelSerializer):
         ]
 
     def get_case_status(self, referral: Referral) -> str | None:
-        return _case_status(referral)
+        return selectors.referral_case_status(referral)
 
     @extend_schema_field(AssociationRefSerializer(allow_null=True))
     def get_receiving_association(self, referral: Referral) -> dict | None:
-        return _receiving_association(referral)
+        return selectors.referral_receiving_association(referral)
 
 
 class RoutingOutputSerializer(serializers.ModelSerializer):

@@ -7,12 +7,17 @@ back button, the service's rules shown on the right step, idempotent resubmit),
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
 from django.db import connection, reset_queries
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AccessAction, AccessLog
+from common import crypto
 from referral.models import Referral, ReferralStatus
 from tests.cases.conftest import ADULT_BODY, MINOR_BODY, accept, api, body, world  # noqa: F401
 from tests.helpers import login_with_second_factor
@@ -70,8 +75,12 @@ def fill(client: Client, person: dict, indicators: list[str], needs: dict = NEED
         assert r.status_code == 302 and r["Location"] == step(n + 1), r.content.decode()[:3000]
 
 
+def draft(client: Client) -> dict:
+    return json.loads(crypto.decrypt(client.session["mnr_referral_draft"]))
+
+
 def draft_key(client: Client) -> str:
-    return client.session["mnr_referral_draft"]["key"]
+    return draft(client)["key"]
 
 
 def submit(client: Client, capture, key: str | None = None):
@@ -104,7 +113,7 @@ def test_step_one_requires_its_choices_and_saves_nothing(referrer_client):
         "exploitation_forms",
         "exploitation_departement",
     }
-    assert referrer_client.session["mnr_referral_draft"]["done"] == []
+    assert draft(referrer_client)["done"] == []
     assert referrer_client.get(step(2))["Location"] == step(1)  # cannot skip ahead
 
 
@@ -127,6 +136,16 @@ def test_progress_is_kept_between_steps_and_on_reload(referrer_client):
     assert 'value="Blessing"' in page and 'value="1999-04-02"' in page
     # Starting again resumes at the first step not done.
     assert referrer_client.get("/referrals/new/")["Location"] == step(3)
+
+
+def test_the_draft_is_encrypted_in_the_session_table(referrer_client):
+    referrer_client.post(step(1), SITUATION)
+    referrer_client.post(step(2), ADULT)
+    stored = Session.objects.get(session_key=referrer_client.session.session_key).session_data
+    decoded = json.dumps(SessionStore().decode(stored))
+    for clear in ("Blessing", "Okafor", "1999-04-02", "12 34 56 78"):
+        assert clear not in stored and clear not in decoded
+    assert referrer_client.get(step(2)).content.decode().count('value="Okafor"') == 1
 
 
 def test_previous_button_keeps_what_was_typed_without_checking_it(referrer_client):
@@ -253,17 +272,18 @@ def test_resubmitting_never_creates_a_second_referral(
     referrer_client, django_capture_on_commit_callbacks
 ):
     fill(referrer_client, ADULT, [ADULT_CODE])
-    draft = referrer_client.session["mnr_referral_draft"]
+    sealed = referrer_client.session["mnr_referral_draft"]
+    key = draft_key(referrer_client)
     first = submit(referrer_client, django_capture_on_commit_callbacks)
     # The same page posted again (back button, double click after the draft was cleared).
-    again = submit(referrer_client, django_capture_on_commit_callbacks, key=draft["key"])
+    again = submit(referrer_client, django_capture_on_commit_callbacks, key=key)
     assert again.status_code == 302 and again["Location"] == first["Location"]
     # A double click whose second request still saw the draft: the service replays.
     session = referrer_client.session
-    session["mnr_referral_draft"] = draft
+    session["mnr_referral_draft"] = sealed
     session.pop("mnr_referral_submitted")
     session.save()
-    replay = submit(referrer_client, django_capture_on_commit_callbacks, key=draft["key"])
+    replay = submit(referrer_client, django_capture_on_commit_callbacks, key=key)
     assert replay["Location"] == first["Location"]
     assert Referral.objects.count() == 1
 

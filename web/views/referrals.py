@@ -11,11 +11,13 @@ to the step that owns each field.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from cryptography.fernet import InvalidToken
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -28,8 +30,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agencies.models import Role
-from api.views.referrals import _case_status, _receiving_association
 from cases.models import CaseStatus
+from common import crypto
 from common.choices import ExploitationForm
 from common.errors import ValidationFailed
 from referral import indicators, selectors, services
@@ -90,17 +92,26 @@ referrer_only = member_required(roles={Role.REFERRER})
 # --- the draft in the session -------------------------------------------------------
 
 
+# The draft holds identity fields: it is kept encrypted with the same keys as the
+# identity fields of the records, so the session table never holds them in clear.
+
+
 def _draft(request: HttpRequest) -> dict:
-    draft = request.session.get(DRAFT)
+    sealed = request.session.get(DRAFT)
+    draft = None
+    if isinstance(sealed, str):
+        try:
+            draft = json.loads(crypto.decrypt(sealed))
+        except (InvalidToken, ValueError):
+            draft = None  # a key removed since: start again rather than fail
     if not draft:
         draft = {"key": uuid.uuid4().hex, "steps": {}, "done": [], "errors": {}}
-        request.session[DRAFT] = draft
+        _save(request, draft)
     return draft
 
 
 def _save(request: HttpRequest, draft: dict) -> None:
-    request.session[DRAFT] = draft
-    request.session.modified = True
+    request.session[DRAFT] = crypto.encrypt(json.dumps(draft))
 
 
 def _raw(form: forms.Form) -> dict[str, Any]:
@@ -523,12 +534,12 @@ class ReferralRow:
 
 def _row(referral: Referral) -> ReferralRow:
     """What the API shows an author about status (same helpers as its serializer)."""
-    case_status = _case_status(referral)
+    case_status = selectors.referral_case_status(referral)
     return ReferralRow(
         referral=referral,
         forms=_labels(ExploitationForm.choices, referral.exploitation_forms),
         badge=BADGES.get(referral.status, ""),
-        receiving_association=_receiving_association(referral),
+        receiving_association=selectors.referral_receiving_association(referral),
         case_status_label=str(dict(CaseStatus.choices).get(case_status, "")) if case_status else "",
         crip_notified=referral.crip_notified_at is not None,
     )
