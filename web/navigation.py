@@ -36,6 +36,13 @@ NAVIGATION: list[NavEntry] = [
         kinds=frozenset({AgencyKind.PLATFORM}),
         description=_("Agencies, accreditations, accounts and the access log."),
     ),
+    NavEntry(
+        "web:escalation-list",
+        _("Escalated referrals"),
+        roles=frozenset({Role.COORDINATOR}),
+        kinds=frozenset({AgencyKind.COORDINATOR}),
+        description=_("Referrals no association took: choose one for each."),
+    ),
 ]
 
 

@@ -21,7 +21,7 @@ web/navigation.py, and its views in web/views/<area>.py):
 
 from django.urls import path
 
-from .views import auth, home
+from .views import auth, coordination, home
 
 app_name = "web"
 
@@ -31,4 +31,10 @@ urlpatterns = [
     path("sign-in/code/", auth.signin_otp_view, name="signin-otp"),
     path("sign-in/two-factor/", auth.two_factor_setup_view, name="two-factor-setup"),
     path("sign-out/", auth.signout_view, name="signout"),
+    path("escalations/", coordination.escalation_list, name="escalation-list"),
+    path(
+        "escalations/<str:reference>/assign/",
+        coordination.escalation_assign,
+        name="escalation-assign",
+    ),
 ]
