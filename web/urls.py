@@ -21,7 +21,7 @@ web/navigation.py, and its views in web/views/<area>.py):
 
 from django.urls import path
 
-from .views import auth, coordination, home
+from .views import auth, coordination, home, statistics
 
 app_name = "web"
 
@@ -37,4 +37,6 @@ urlpatterns = [
         coordination.escalation_assign,
         name="escalation-assign",
     ),
+    path("statistics/", statistics.dashboard, name="statistics"),
+    path("statistics/export.csv", statistics.csv_download, name="statistics-csv"),
 ]

@@ -103,7 +103,11 @@ def _association_options(referral: Referral) -> list[AssociationOption]:
         if current is None:
             forms_, publics, territory = [], [], ""
         else:
-            forms_ = _labels(ExploitationForm, current.exploitation_forms)
+            forms_ = (
+                [_("All forms of exploitation")]
+                if set(ExploitationForm.values) <= set(current.exploitation_forms)
+                else _labels(ExploitationForm, current.exploitation_forms)
+            )
             publics = _labels(Public, current.publics)
             territory = (
                 _("National")
