@@ -69,6 +69,29 @@ NAVIGATION: list[NavEntry] = [
         kinds=frozenset({AgencyKind.PLATFORM}),
         description=_("Agencies, accreditations, accounts and the access log."),
     ),
+    NavEntry(
+        "web:escalation-list",
+        _("Escalated referrals"),
+        roles=frozenset({Role.COORDINATOR}),
+        kinds=frozenset({AgencyKind.COORDINATOR}),
+        description=_("Referrals no association took: choose one for each."),
+    ),
+    # Statistics: national for MIPROF and the desk, their association's for a
+    # manager (stats.selectors.scope_for); two entries, one audience each.
+    NavEntry(
+        "web:statistics",
+        _("Statistics"),
+        roles=frozenset({Role.ANALYST, Role.COORDINATOR}),
+        kinds=frozenset({AgencyKind.COORDINATOR}),
+        description=_("National figures as charts and tables, the yearly survey, CSV."),
+    ),
+    NavEntry(
+        "web:statistics",
+        _("Statistics"),
+        roles=frozenset({Role.MANAGER}),
+        kinds=frozenset({AgencyKind.ASSOCIATION}),
+        description=_("Your association's figures as charts and tables, CSV."),
+    ),
 ]
 
 

@@ -22,7 +22,7 @@ web/navigation.py, and its views in web/views/<area>.py):
 
 from django.urls import path
 
-from .views import association, auth, home, referrals
+from .views import association, auth, coordination, home, referrals, statistics
 
 app_name = "web"
 
@@ -73,4 +73,13 @@ urlpatterns = [
         referrals.referral_withdraw,
         name="referral-withdraw",
     ),
+    # Coordination desk and statistics: web/views/coordination.py, web/views/statistics.py
+    path("escalations/", coordination.escalation_list, name="escalation-list"),
+    path(
+        "escalations/<str:reference>/assign/",
+        coordination.escalation_assign,
+        name="escalation-assign",
+    ),
+    path("statistics/", statistics.dashboard, name="statistics"),
+    path("statistics/export.csv", statistics.csv_download, name="statistics-csv"),
 ]

@@ -3,9 +3,6 @@ Only protected aggregates; every release is written to the access log."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -18,6 +15,7 @@ from audit.models import AccessAction
 from audit.services import access_log_write
 from common.errors import ValidationFailed
 from stats.dimensions import DIMENSIONS
+from stats.export import release_csv, release_log, report_log
 from stats.privacy import noisy_table
 from stats.reports import report
 from stats.selectors import acceptance_delays, parse_by, table
@@ -45,22 +43,7 @@ class CSVRenderer(BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
         if "error" in data:  # errors stay JSON-shaped, in a CSV cell
             return JSONRenderer().render(data)
-        out = io.StringIO()
-        writer = csv.writer(out)
-        columns = [*data["dimensions"], "count", "suppressed"]
-        writer.writerow(columns)
-        for row in [*data["rows"], *data["totals"]]:
-            writer.writerow(
-                [
-                    ""
-                    if row[c] is None
-                    else str(row[c]).lower()
-                    if isinstance(row[c], bool)
-                    else row[c]
-                    for c in columns
-                ]
-            )
-        return out.getvalue().encode()
+        return release_csv(data).encode()
 
 
 STATS_PARAMETERS = [
@@ -115,18 +98,13 @@ class StatsView(APIView):
             release = noisy_table(epsilon=request.query_params.get("epsilon"), **arguments)
         else:
             release = table(**arguments)
-        access_log_write(
-            action=AccessAction.STATS_EXPORT,
+        release_log(
             actor=request.user,
-            target_type="stats",
-            target_id=self.measure,
-            detail={
-                "by": by,
-                "period": release["period"],
-                "filters": filters,
-                "privacy": privacy,
-                "epsilon": release.get("epsilon"),
-            },
+            measure=self.measure,
+            by=by,
+            filters=filters,
+            release=release,
+            privacy=privacy,
         )
         return Response(release)
 
@@ -242,11 +220,5 @@ class ReportView(APIView):
     def get(self, request: Request, name: str) -> Response:
         period = request.query_params.get("year") or request.query_params.get("quarter")
         body = report(name=name, period=period, user=request.user)
-        access_log_write(
-            action=AccessAction.STATS_EXPORT,
-            actor=request.user,
-            target_type="stats-report",
-            target_id=name,
-            detail={"period": period},
-        )
+        report_log(actor=request.user, name=name, period=period)
         return Response(body)

@@ -1,0 +1,241 @@
+"""The statistics dashboard (DESIGN §7) and its CSV download.
+
+Who sees what is stats.selectors.scope_for's decision, as for the API: national
+figures for MIPROF's analysts and the coordination desk, their association's
+for a manager, nothing for anyone else (403, logged). The figures come from
+stats.reports.report (the yearly survey) and stats.selectors.table (any
+crossing); every release shown or downloaded is written to the access log by
+stats.export, the API's own function, and the CSV is stats.export.release_csv,
+byte for byte the API's ``format=csv``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from stats.dimensions import DIMENSIONS
+from stats.export import release_csv, release_log, report_log
+from stats.privacy import public_domain
+from stats.reports import report
+from stats.selectors import MAX_DIMENSIONS, parse_by, scope_for, table
+
+from ..access import member_required
+from ..charts import (
+    BAR_COLOUR,
+    MEASURE_LABELS,
+    MUTED_COLOUR,
+    TEXT_COLOUR,
+    Labeller,
+    dimension_label,
+    release_view,
+)
+from ..errors import run_service
+from ..forms import MnrForm
+
+SURVEY_TITLES = {
+    "identified_by_form": gettext_lazy("Victims identified (referrals), by form of exploitation"),
+    "supported_by_form": gettext_lazy("Victims supported (cases), by form of exploitation"),
+    "sex_by_form": gettext_lazy("Victims identified, by sex and form of exploitation"),
+    "minors_by_form": gettext_lazy("Victims identified, minors and adults, by form"),
+    "exploited_abroad_only": gettext_lazy("Victims identified, exploited abroad only"),
+    "complaint_filed": gettext_lazy("Victims supported, complaint filed"),
+}
+BY_FIELDS = ["by", *[f"by_{i}" for i in range(2, MAX_DIMENSIONS + 1)]]
+FILTERS = [name for name, dimension in DIMENSIONS.items() if dimension.filterable]
+SURVEY_YEARS = 6
+
+
+def _code(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+class CrossingForm(MnrForm):
+    """Any crossing: a measure, one to four dimensions, a period, filters. The
+    values go to the selectors as they are; their ValidationFailed lands on the
+    field it names (``by``, ``period``, a filter)."""
+
+    measure = forms.ChoiceField(label=gettext_lazy("Measure"), choices=list(MEASURE_LABELS.items()))
+    period = forms.CharField(
+        label=gettext_lazy("Period"),
+        required=False,
+        max_length=7,
+        help_text=gettext_lazy("A year (2025), a quarter (2025-Q3) or a month (2025-07)."),
+    )
+
+    def __init__(self, *args: Any, labeller: Labeller, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        dimensions = [(name, dimension_label(name)) for name in DIMENSIONS]
+        for i, name in enumerate(BY_FIELDS, start=1):
+            self.fields[name] = forms.CharField(
+                label=_("Dimension %(number)s") % {"number": i},
+                required=i == 1,
+                widget=forms.Select(
+                    choices=[("", _("None") if i > 1 else _("Choose a dimension")), *dimensions]
+                ),
+            )
+        for name in FILTERS:
+            values = public_domain(name, "2000")
+            self.fields[name] = forms.CharField(
+                label=dimension_label(name),
+                required=False,
+                widget=forms.Select(
+                    choices=[
+                        ("", _("All")),
+                        *[(_code(v), labeller.label(name, v)) for v in values],
+                    ]
+                ),
+            )
+        # Field order: measure, dimensions, period, then the filters.
+        self.order_fields(["measure", *BY_FIELDS, "period", *FILTERS])
+
+    def by_value(self) -> str:
+        return ",".join(self.cleaned_data[name] for name in BY_FIELDS if self.cleaned_data[name])
+
+    def filters(self) -> dict[str, str]:
+        return {name: self.cleaned_data[name] for name in FILTERS if self.cleaned_data[name]}
+
+
+class SurveyForm(MnrForm):
+    year = forms.CharField(label=gettext_lazy("Year"), max_length=4)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        this_year = timezone.localdate().year
+        years = [str(y) for y in range(this_year, this_year - SURVEY_YEARS, -1)]
+        self.fields["year"].widget = forms.Select(choices=[(y, y) for y in years])
+
+
+def _crossing(request: HttpRequest, labeller: Labeller) -> tuple[CrossingForm, dict | None]:
+    """The crossing form and, when asked for and valid, the protected release
+    (logged as an export)."""
+    asked = "by" in request.GET
+    form = CrossingForm(
+        request.GET if asked else None,
+        labeller=labeller,
+        initial={"measure": "referrals", "by": "exploitation_form"},
+    )
+    if not asked or not form.is_valid():
+        return form, None
+    parsed = run_service(request, parse_by, form=form, value=form.by_value())
+    if not parsed.ok:
+        return form, None
+    filters = form.filters()
+    released = run_service(
+        request,
+        table,
+        form=form,
+        measure=form.cleaned_data["measure"],
+        by=parsed.value,
+        period=form.cleaned_data["period"] or None,
+        filters=filters,
+        user=request.user,
+    )
+    if not released.ok:
+        return form, None
+    release_log(
+        actor=request.user,
+        measure=form.cleaned_data["measure"],
+        by=parsed.value,
+        filters=filters,
+        release=released.value,
+    )
+    return form, released.value
+
+
+def _survey(request: HttpRequest) -> tuple[SurveyForm, dict | None]:
+    year = request.GET.get("year") or str(timezone.localdate().year)
+    form = SurveyForm({"year": year})
+    if not form.is_valid():
+        return form, None
+    result = run_service(request, report, form=form, name="survey", period=year, user=request.user)
+    if not result.ok:
+        return form, None
+    report_log(actor=request.user, name="survey", period=year)
+    return form, result.value
+
+
+def _hidden(request: HttpRequest, names: list[str]) -> list[tuple[str, str]]:
+    """The other form's values, carried along so that both sections keep theirs."""
+    return [(k, v) for k, v in request.GET.items() if k in names and v]
+
+
+def _dashboard(
+    request: HttpRequest,
+    *,
+    form: CrossingForm,
+    release: dict | None,
+    labeller: Labeller,
+    scope: Any,
+) -> HttpResponse:
+    survey_form, survey = _survey(request)
+    survey_views = []
+    if survey is not None:
+        survey_views = [
+            release_view(data, key=key, title=str(SURVEY_TITLES.get(key, key)), labeller=labeller)
+            for key, data in survey["tables"].items()
+        ]
+    crossing_view = None
+    if release is not None:
+        title = _("%(measure)s by %(dimensions)s") % {
+            "measure": MEASURE_LABELS[release["measure"]],
+            "dimensions": " × ".join(str(dimension_label(n)) for n in release["dimensions"]),
+        }
+        if release["period"]:
+            title += f" — {release['period']}"
+        crossing_view = release_view(release, key="crossing", title=title, labeller=labeller)
+    crossing_names = ["measure", *BY_FIELDS, "period", *FILTERS]
+    invalid = bool(form.errors or survey_form.errors)
+    return render(
+        request,
+        "web/statistics/dashboard.html",
+        {
+            "form": form,
+            "survey_form": survey_form,
+            "survey": survey,
+            "survey_views": survey_views,
+            "crossing": crossing_view,
+            "csv_query": request.GET.urlencode() if release is not None else "",
+            "scope_national": scope.association_id is None,
+            "filter_fields": [form[name] for name in FILTERS],
+            "by_fields": [form[name] for name in BY_FIELDS],
+            "filters_open": any(request.GET.get(name) for name in FILTERS),
+            "crossing_hidden": _hidden(request, ["year"]),
+            "survey_hidden": _hidden(request, crossing_names),
+            "colours": {"bar": BAR_COLOUR, "text": TEXT_COLOUR, "muted": MUTED_COLOUR},
+        },
+        status=400 if invalid else 200,
+    )
+
+
+@member_required()
+def dashboard(request: HttpRequest) -> HttpResponse:
+    scope = scope_for(request.user)  # NotAllowed → the 403 page, logged
+    labeller = Labeller()
+    form, release = _crossing(request, labeller)
+    return _dashboard(request, form=form, release=release, labeller=labeller, scope=scope)
+
+
+@member_required()
+def csv_download(request: HttpRequest) -> HttpResponse:
+    """The crossing of the dashboard as CSV: the API's ``format=csv`` rendering.
+    Bad parameters give the dashboard with its field errors."""
+    scope = scope_for(request.user)
+    labeller = Labeller()
+    form, release = _crossing(request, labeller)
+    if release is None:
+        if not form.is_bound:
+            form = CrossingForm({}, labeller=labeller)
+            form.is_valid()
+        return _dashboard(request, form=form, release=None, labeller=labeller, scope=scope)
+    name = "-".join(["mnr", release["measure"], *release["dimensions"]])
+    if release["period"]:
+        name += f"-{release['period']}"
+    response = HttpResponse(release_csv(release), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
