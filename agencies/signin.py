@@ -35,7 +35,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AccessAction
 from audit.services import access_log_write
-from common.errors import DomainError, NotAllowed
+from common.errors import DomainError, NotAllowed, ValidationFailed
 
 from .models import AgencyKind, User
 from .selectors import membership_of
@@ -194,6 +194,14 @@ def signin_verify_otp(*, user: User, token: str) -> Device:
         _ensure_not_locked(username)
         raise OtpInvalid(_("This code is not valid. Check your app's current code."))
     _clear_failures(username)
+    if isinstance(device, StaticDevice):
+        access_log_write(
+            action=AccessAction.RECOVERY_CODE_USED,
+            actor=user,
+            target_type="user",
+            target_id=user.pk,
+            detail={"left": device.token_set.count()},
+        )
     return device
 
 
@@ -240,4 +248,29 @@ def totp_enrolment_confirm(*, user: User, device: TOTPDevice, token: str) -> Enr
     static = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
     codes = [_recovery_code() for _ in range(settings.MNR_RECOVERY_CODES)]
     StaticToken.objects.bulk_create([StaticToken(device=static, token=code) for code in codes])
+    access_log_write(
+        action=AccessAction.TWO_FACTOR_ENROLLED, actor=user, target_type="user", target_id=user.pk
+    )
     return Enrolment(device=device, recovery_codes=codes)
+
+
+@transaction.atomic
+def two_factor_reset(*, user: User, actor: User | None, reason: str) -> int:
+    """Remove every second-factor device of a person who lost theirs (an
+    administrator's act, logged); they enrol again at their next sign-in.
+    Returns the number of devices removed."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("Invalid input."), fields={"reason": [_("Say why.")]})
+    removed = 0
+    for model in (TOTPDevice, StaticDevice):
+        removed += model.objects.filter(user=user).delete()[1].get(model._meta.label, 0)
+    access_log_write(
+        action=AccessAction.TWO_FACTOR_RESET,
+        actor=actor,
+        username=actor.get_username() if actor else "",
+        target_type="user",
+        target_id=user.pk,
+        detail={"reason": reason[:200], "user": user.get_username()},
+    )
+    return removed

@@ -216,6 +216,9 @@ def test_staff_without_device_must_enrol_then_gets_recovery_codes(client, casewo
     device.refresh_from_db()
     assert device.confirmed
     assert client.get("/").status_code == 200  # verified now
+    assert AccessLog.objects.filter(
+        action=AccessAction.TWO_FACTOR_ENROLLED, actor=caseworker
+    ).exists()
     # The codes are never shown again.
     assert client.get("/sign-in/two-factor/")["Location"] == "/"
 
@@ -244,6 +247,8 @@ def test_recovery_code_signs_in_once(client, caseworker):
     r = client.post("/sign-in/code/", {"otp": "ABCDE 23456"}, follow=True)
     assert r.status_code == 200 and "recovery code" in r.content.decode()
     assert not StaticToken.objects.filter(token="abcde23456").exists()
+    used = AccessLog.objects.get(action=AccessAction.RECOVERY_CODE_USED)
+    assert used.actor == caseworker and used.detail == {"left": 0}
     client.post("/sign-out/")
     post_signin(client, caseworker.username)
     again = client.post("/sign-in/code/", {"otp": "abcde23456"})
@@ -283,3 +288,23 @@ def test_404_is_a_page_for_people_and_json_for_the_api(client, referrer):
     assert "fr-header" in page.content.decode()
     api = client.get("/api/v1/no-such-thing/")
     assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
+
+
+def test_an_administrator_resets_a_lost_second_factor(client, caseworker):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    enrol_totp(caseworker)
+    caseworker.staticdevice_set.create(name="MNR recovery codes", confirmed=True)
+    with pytest.raises(CommandError, match="reason"):
+        call_command("reset_two_factor", caseworker.username, "--reason", " ")
+    with pytest.raises(CommandError, match="No user"):
+        call_command("reset_two_factor", "nobody", "--reason", "x")
+    assert TOTPDevice.objects.filter(user=caseworker).exists()
+    call_command("reset_two_factor", caseworker.username, "--reason", "Téléphone perdu")
+    assert not TOTPDevice.objects.filter(user=caseworker).exists()
+    assert not caseworker.staticdevice_set.exists()
+    entry = AccessLog.objects.get(action=AccessAction.TWO_FACTOR_RESET)
+    assert entry.target_id == str(caseworker.pk) and entry.detail["reason"] == "Téléphone perdu"
+    # At the next sign-in the person enrols again.
+    assert post_signin(client, caseworker.username)["Location"] == "/sign-in/two-factor/"
