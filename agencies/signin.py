@@ -28,6 +28,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_otp import devices_for_user, user_has_device
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -101,9 +102,12 @@ def _ensure_not_locked(username: str) -> None:
     if remaining:
         minutes = -(-remaining // 60)
         raise SigninLocked(
-            _(
+            ngettext(
                 "Too many failed attempts. Sign-in is blocked for this username for "
-                "%(minutes)s minute(s). Try again later or contact your administrator."
+                "%(minutes)s minute. Try again later or contact your administrator.",
+                "Too many failed attempts. Sign-in is blocked for this username for "
+                "%(minutes)s minutes. Try again later or contact your administrator.",
+                minutes,
             )
             % {"minutes": minutes},
             retry_after=remaining,

@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class ReferralConfig(AppConfig):
     name = "referral"
-    verbose_name = _("Signalements")
+    verbose_name = _("Referrals")

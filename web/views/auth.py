@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -123,9 +124,12 @@ def signin_otp_view(request: HttpRequest) -> HttpResponse:
                 left = device.token_set.count()
                 messages.warning(
                     request,
-                    _(
-                        "You used a recovery code. %(count)s recovery code(s) left: keep "
-                        "them safe, and set up your authenticator app again if you lost it."
+                    ngettext(
+                        "You used a recovery code. %(count)s recovery code left: keep "
+                        "it safe, and set up your authenticator app again if you lost it.",
+                        "You used a recovery code. %(count)s recovery codes left: keep "
+                        "them safe, and set up your authenticator app again if you lost it.",
+                        left,
                     )
                     % {"count": left},
                 )
