@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import User
 from common.errors import NotFound, ValidationFailed
 
-from .selectors import table
+from .selectors import MAX_YEAR, MIN_YEAR, table
 
 SURVEY = [
     ("identified_by_form", "referrals", ["exploitation_form"], {}),
@@ -37,7 +37,7 @@ def report(*, name: str, period: str | None, user: User) -> dict[str, Any]:
         raise NotFound()
     tables, period_kind = REPORTS[name]
     pattern = r"^\d{4}$" if period_kind == "year" else r"^\d{4}-Q[1-4]$"
-    if not period or not re.match(pattern, period):
+    if not period or not re.match(pattern, period) or not MIN_YEAR <= int(period[:4]) <= MAX_YEAR:
         example = "2025" if period_kind == "year" else "2025-Q3"
         raise ValidationFailed(
             _("Invalid input."),

@@ -17,13 +17,14 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Membership, User
 from common.errors import NotAllowed, ValidationFailed
-from referral.models import Routing
+from referral.models import Routing, RoutingOutcome
 
 from . import disclosure
 from .dimensions import DIMENSIONS, relations_for
 from .models import ReferralFact
 
 MAX_DIMENSIONS = 4
+MIN_YEAR, MAX_YEAR = 2000, 2100
 MAX_CELLS = 20_000
 MEASURES = {"referrals": "submitted_at", "cases": "case_opened_at"}
 NATIONAL_ROLES = (Membership.Role.ANALYST, Membership.Role.COORDINATOR)
@@ -61,6 +62,11 @@ def parse_period(value: str | None, date_field: str) -> Q:
             fields={"period": [_("A year (2025), a quarter (2025-Q3) or a month (2025-07).")]},
         )
     year = int(match["year"])
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValidationFailed(
+            _("Invalid input."),
+            fields={"period": [_("A year between 2000 and 2100.")]},
+        )
     if match["quarter"]:
         q = int(match["quarter"])
         start, end = date(year, 3 * q - 2, 1), _month_after(year, 3 * q)
@@ -92,10 +98,17 @@ def base_queryset(*, measure: str, scope: Scope, names: list[str]) -> QuerySet[R
         if scope.association_id is not None:
             qs = qs.filter(case_association_id=scope.association_id)
     elif scope.association_id is not None:
+        # A manager's referrals are those with their association now: routed to
+        # it and awaiting its answer, or whose case it holds. Not the ones it
+        # declined or transferred: their outcome and steps belong to another
+        # association's case.
         qs = qs.filter(
-            Exists(
+            Q(case_association_id=scope.association_id)
+            | Exists(
                 Routing.objects.filter(
-                    referral=OuterRef("referral_id"), association_id=scope.association_id
+                    referral=OuterRef("referral_id"),
+                    association_id=scope.association_id,
+                    outcome=RoutingOutcome.PENDING,
                 )
             )
         )
@@ -144,7 +157,7 @@ def counts(
             raise ValidationFailed(
                 _("Invalid input."), fields={name: [_("Filter periods with `period`.")]}
             )
-        qs = qs.filter(**{f"d_{name}": _coerce(value)})
+        qs = qs.filter(**{f"d_{name}": _coerce(name, value)})
     aliases = [alias for name in by for alias in DIMENSIONS[name].annotations(date_field)]
     # One fact row per referral, or per (referral, form) with the form grouped or
     # filtered by: a referral appears once per group. Only the steps join can
@@ -158,8 +171,15 @@ def counts(
     return result
 
 
-def _coerce(value: str) -> Any:
-    return {"true": True, "false": False}.get(value, value)
+BOOLEAN_DIMENSIONS = frozenset({"minor", "exploited_abroad_only", "complaint_filed"})
+
+
+def _coerce(name: str, value: str) -> Any:
+    if name in BOOLEAN_DIMENSIONS:
+        if value not in ("true", "false"):
+            raise ValidationFailed(_("Invalid input."), fields={name: [_("Either true or false.")]})
+        return value == "true"
+    return value
 
 
 def table(
@@ -261,7 +281,7 @@ def acceptance_delays(
         annotations.update(DIMENSIONS[name].annotations("submitted_at"))
     qs = qs.annotate(**annotations)
     for name, value in filters.items():
-        qs = qs.filter(**{f"d_{name}": _coerce(value)})
+        qs = qs.filter(**{f"d_{name}": _coerce(name, value)})
     days = Func(
         F("accepted_at") - F("submitted_at"),
         template="EXTRACT(EPOCH FROM %(expressions)s) / 86400.0",

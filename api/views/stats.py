@@ -135,8 +135,9 @@ class ReferralStatsView(StatsView):
         responses=RESPONSES,
         description=(
             "Referrals (victims identified), by up to four dimensions. Analysts and the "
-            "coordination desk: national figures; an association's manager: referrals "
-            "routed to their association."
+            "coordination desk: national figures; an association's manager: the referrals "
+            "with their association now (awaiting its answer, or whose case it holds; not "
+            "those it declined or transferred)."
         ),
     )
     def get(self, request: Request) -> Response:
