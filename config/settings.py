@@ -89,6 +89,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # A signed-in person who needs 2FA reaches only the 2FA pages until verified.
     "web.middleware.TwoFactorGateMiddleware",
+    # Nothing a signed-in person receives is kept by a browser or proxy cache.
+    "web.middleware.NoStoreWhenSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Domain errors escaping a web view → 404/403 pages or a message (web/errors.py).

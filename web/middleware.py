@@ -12,6 +12,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.translation import gettext as _
 
 from agencies.signin import otp_needed, two_factor_enrolled
@@ -49,3 +50,20 @@ class TwoFactorGateMiddleware:
             return JsonResponse({"error": body}, status=403)
         step = "web:signin-otp" if two_factor_enrolled(user) else "web:two-factor-setup"
         return redirect(step)
+
+
+class NoStoreWhenSignedInMiddleware:
+    """Answers to a signed-in person (pages, CSV, API) may hold personal data:
+    no browser or proxy may keep them (``Cache-Control: no-store, private``), so
+    nothing stays in the cache of a shared computer after sign-out."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, no_store=True, private=True, no_cache=True)
+            add_never_cache_headers(response)
+        return response

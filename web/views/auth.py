@@ -120,6 +120,7 @@ def signin_otp_view(request: HttpRequest) -> HttpResponse:
             form.add_error("otp", str(exc.message))
         else:
             django_otp.login(request, device)
+            request.session.cycle_key()  # a key seen before the second factor is worth nothing
             if isinstance(device, StaticDevice):
                 left = device.token_set.count()
                 messages.warning(
@@ -156,6 +157,7 @@ def two_factor_setup_view(request: HttpRequest) -> HttpResponse:
             form.add_error("otp", str(exc.message))
         else:
             django_otp.login(request, enrolment.device)
+            request.session.cycle_key()
             signin.signin_succeeded(user=request.user)
             # Shown once, in this response only: never stored in the session.
             return render(
