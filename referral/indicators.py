@@ -31,6 +31,13 @@ def known_codes(version: str = CURRENT_VERSION) -> frozenset[str]:
     return frozenset(load(version)["_by_code"])
 
 
+def codes_for(version: str = CURRENT_VERSION, *, minor: bool) -> frozenset[str]:
+    """The codes of the list for one public: the children's for a presumed minor,
+    else the adults' (the list a referrer is shown)."""
+    public = "child" if minor else "adult"
+    return frozenset(i["code"] for i in load(version)["indicators"] if public in i["strength"])
+
+
 def localised(version: str, language: str) -> dict:
     """The list with labels in one language (fr or en), as the API serves it."""
     lang = "fr" if language.startswith("fr") else "en"

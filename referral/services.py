@@ -212,6 +212,16 @@ def _validate(data: ReferralInput, *, today: date) -> dict[str, Any]:
         if data.narrative.strip():
             errors["narrative"] = [refusal]
 
+    if not unknown_indicators:
+        other_public = set(data.indicators) - indicators.codes_for(minor=presumed_minor)
+        if other_public:
+            message = (
+                _("Not on the children's list (the person is presumed a minor): %(codes)s.")
+                if presumed_minor
+                else _("Only on the children's list (the person is an adult): %(codes)s.")
+            )
+            errors["indicators"] = [message % {"codes": ", ".join(sorted(other_public))}]
+
     if person_errors:
         errors["person"] = person_errors
     if errors:

@@ -166,6 +166,11 @@ def test_minor_in_departement_without_crip_alerts_the_desk(api, world):
         ),
         ({"person": {"estimated_age": 300}}, ["person", "estimated_age"]),
         ({"indicators": ["made_up.indicator"]}, ["indicators"]),
+        # An adult's referral takes the adults' list only (the service decides, not the form).
+        (
+            {"indicators": ["child_specific.group_begging_or_stealing_supervised_by_adults"]},
+            ["indicators"],
+        ),
         ({"needs": ["yacht"]}, ["needs"]),
         ({"consent_to_referral": "perhaps"}, ["consent_to_referral"]),
         ({"person": "nobody"}, ["person"]),
@@ -264,3 +269,22 @@ def test_association_sees_indicator_summary(api, world):
     summary = {row["dimension"]: row for row in detail["indicator_summary"]}
     assert summary["coercion_at_destination"]["strong"] == 2
     assert summary["coercion_at_destination"]["indicated"] is True
+
+
+def test_a_minors_referral_takes_the_childrens_list_only(api, world):
+    r = api.submit(
+        world.other_referrer,
+        body(
+            MINOR_BODY,
+            indicators=[
+                "recruitment_abuse_of_vulnerability.false_information_about_law_and_authorities"
+            ],
+        ),
+    )
+    assert r.status_code == 400, r.content
+    assert "children's list" in r.json()["error"]["fields"]["indicators"][0]
+    ok = api.submit(
+        world.other_referrer,
+        body(MINOR_BODY, indicators=["coercion_at_destination.debt_bondage"]),
+    )
+    assert ok.status_code == 201, ok.content
