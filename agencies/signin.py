@@ -209,9 +209,18 @@ def signin_verify_otp(*, user: User, token: str) -> Device:
     return device
 
 
-def signin_succeeded(*, user: User) -> None:
-    """Forget the failed attempts once the person is fully signed in."""
+def signin_succeeded(*, user: User, channel: str) -> None:
+    """The person is fully signed in (password, and the second factor where it
+    applies), on the web or for an API token: the sign-in is logged here, for
+    both channels alike, and the failed attempts are forgotten."""
     _clear_failures(user.get_username())
+    access_log_write(
+        action=AccessAction.LOGIN,
+        actor=user,
+        target_type="user",
+        target_id=user.pk,
+        detail={"channel": channel},
+    )
 
 
 @transaction.atomic

@@ -7,11 +7,11 @@ class AuditConfig(AppConfig):
     verbose_name = _("Audit")
 
     def ready(self) -> None:
-        # Sign-ins through any channel (admin, web, API token endpoint) reach the
-        # access log through Django's own authentication signals.
-        from django.contrib.auth.signals import user_logged_in, user_login_failed
+        # Completed sign-ins are logged by agencies.signin.signin_succeeded (web and
+        # API token alike, after the second factor); failed passwords reach the log
+        # through Django's signal, from any authenticate() call.
+        from django.contrib.auth.signals import user_login_failed
 
         from . import receivers
 
-        user_logged_in.connect(receivers.on_login, dispatch_uid="audit-login")
         user_login_failed.connect(receivers.on_login_failed, dispatch_uid="audit-login-failed")

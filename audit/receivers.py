@@ -8,10 +8,6 @@ from .models import AccessAction
 from .services import access_log_write
 
 
-def on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    access_log_write(action=AccessAction.LOGIN, actor=user, target_type="user", target_id=user.pk)
-
-
 def on_login_failed(sender: Any, credentials: dict, request: Any = None, **kwargs: Any) -> None:
     # Django masks the password in credentials; keep only the username tried.
     username = str(credentials.get("username", ""))[:150]

@@ -135,7 +135,7 @@ class TokenObtainView(APIView):
             ) from exc
         except SigninFailed as exc:
             raise exceptions.AuthenticationFailed(exc.message) from exc
-        signin_succeeded(user=user)
+        signin_succeeded(user=user, channel="api")
         token, key = token_issue(user=user)
         body = {"token": key, "token_type": "Token", "id": token.pk, "expires_at": token.expires_at}
         return Response(self.OutputSerializer(body).data, status=status.HTTP_201_CREATED)

@@ -73,12 +73,16 @@ def test_sign_in_failed_sign_in_and_tokens_are_logged(api, world, api_client):
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token['token']}")
     api_client.delete("/api/v1/auth/token/")
     assert [e.action for e in entries(actor=world.referrer)] == [
+        "auth.login",
         "auth.token_create",
         "auth.token_revoke",
     ]
+    assert entries(action="auth.login", actor=world.referrer)[0].detail == {"channel": "api"}
     web = Client(SERVER_NAME="localhost")
-    assert web.login(username=world.admin.username, password=password)
-    assert entries(action="auth.login", actor=world.admin)
+    r = web.post("/sign-in/", {"username": world.referrer.username, "password": password})
+    assert r.status_code == 302 and r["Location"] == "/"
+    logins = entries(action="auth.login", actor=world.referrer)
+    assert [e.detail["channel"] for e in logins] == ["api", "web"]
 
 
 def test_orm_refuses_updates_and_deletes():

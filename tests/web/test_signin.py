@@ -233,9 +233,13 @@ def test_enrolled_staff_give_a_totp_code(client, caseworker):
     assert AccessLog.objects.filter(
         action=AccessAction.LOGIN_FAILED, actor_username=caseworker.username
     ).exists()
+    # The password alone is not a sign-in: logged only once the code is given.
+    assert not AccessLog.objects.filter(action=AccessAction.LOGIN, actor=caseworker).exists()
     time.sleep(1.1)  # django-otp delays the device after a failure (1 s, then doubling)
     ok = client.post("/sign-in/code/", {"otp": totp_code(device)})
     assert ok.status_code == 302 and ok["Location"] == "/"
+    login = AccessLog.objects.get(action=AccessAction.LOGIN, actor=caseworker)
+    assert login.detail == {"channel": "web"}
     assert client.get("/").status_code == 200
 
 

@@ -43,7 +43,7 @@ def _next_url(request: HttpRequest, candidate: str | None) -> str | None:
 
 
 def _finish(request: HttpRequest) -> HttpResponseRedirect:
-    signin.signin_succeeded(user=request.user)
+    signin.signin_succeeded(user=request.user, channel="web")
     return HttpResponseRedirect(request.session.pop(SESSION_NEXT, None) or "/")
 
 
@@ -65,7 +65,7 @@ def signin_view(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(exc.message))
         else:
             next_url = _next_url(request, request.POST.get("next") or request.GET.get("next"))
-            auth_login(request, user)  # new session; the access log records the sign-in
+            auth_login(request, user)  # new session; logged as a sign-in once complete
             needed = signin.otp_needed(user)
             request.session[SESSION_OTP_NEEDED] = needed
             if next_url:
@@ -158,7 +158,7 @@ def two_factor_setup_view(request: HttpRequest) -> HttpResponse:
         else:
             django_otp.login(request, enrolment.device)
             request.session.cycle_key()
-            signin.signin_succeeded(user=request.user)
+            signin.signin_succeeded(user=request.user, channel="web")
             # Shown once, in this response only: never stored in the session.
             return render(
                 request,
