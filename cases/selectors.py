@@ -170,8 +170,11 @@ def workload_for(*, user: User, today: date | None = None) -> dict:
     membership = getattr(user, "membership", None) if user.is_authenticated else None
     if membership is None or membership.role not in STAFF_ROLES:
         raise NotFound()
-    if membership.role != Membership.Role.MANAGER:
-        raise NotAllowed()
+    if (
+        membership.role != Membership.Role.MANAGER
+        or membership.agency.kind != membership.agency.Kind.ASSOCIATION
+    ):
+        raise NotAllowed()  # managers of an association only (as the web page)
     today = today or timezone.localdate()
     agency_id = membership.agency_id
     open_cases = Case.objects.filter(association_id=agency_id, status=Case.Status.OPEN)

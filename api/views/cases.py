@@ -43,12 +43,18 @@ MISSING_IF_MATCH = error_response(
 )
 
 
-def _member(user_id: int | None, field: str) -> User | None:
+def _member(user_id: int | None, field: str, actor: User) -> User | None:
+    """The chosen caseworker or manager, looked up among the actor's association
+    staff only: one answer for "no such user" and "not yours", so ids of other
+    agencies' accounts cannot be probed (the service checks the rule again)."""
     if user_id is None:
         return None
-    user = User.objects.select_related("membership").filter(pk=user_id).first()
+    user = selectors.association_staff(user=actor).filter(pk=user_id).first()
     if user is None:
-        raise ValidationFailed(_("Invalid input."), fields={field: [_("Unknown user.")]})
+        raise ValidationFailed(
+            _("Invalid input."),
+            fields={field: [_("Choose a caseworker or manager of your association.")]},
+        )
     return user
 
 
@@ -304,7 +310,7 @@ class CaseDetailView(APIView):
         services.case_assign(
             case_id=case.pk,
             actor=request.user,
-            assignee=_member(data.validated_data["assigned_to"], "assigned_to"),
+            assignee=_member(data.validated_data["assigned_to"], "assigned_to", request.user),
             expected_version=version,
         )
         return case_response(request, reference)
@@ -360,7 +366,7 @@ class StepListView(APIView):
         data = StepInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        values["owner"] = _member(values["owner"], "owner")
+        values["owner"] = _member(values["owner"], "owner", request.user)
         step = services.step_add(case_id=case.pk, actor=request.user, **values)
         return Response(
             StepOutputSerializer(step).data,
@@ -408,7 +414,7 @@ class StepDetailView(APIView):
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
         if "owner" in changes:
-            changes["owner"] = _member(changes["owner"], "owner")
+            changes["owner"] = _member(changes["owner"], "owner", request.user)
         step = services.step_update(
             step_id=step.pk, actor=request.user, expected_version=version, changes=changes
         )

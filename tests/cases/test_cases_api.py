@@ -237,6 +237,11 @@ def test_assignment_with_etag(api, world, open_case):
         r.headers["ETag"],
     )
     assert bad.status_code == 400 and "assigned_to" in bad.json()["error"]["fields"]
+    # Another agency's account and an id that exists nowhere get the same answer.
+    missing = patch(
+        api, world.paris_manager, url(open_case), {"assigned_to": 10**9}, r.headers["ETag"]
+    )
+    assert missing.json()["error"]["fields"] == bad.json()["error"]["fields"]
     open_case.refresh_from_db()
     assert open_case.assigned_to == world.paris_manager
 
@@ -389,3 +394,10 @@ def test_overdue_reminder_once_a_day_to_the_assigned_caseworker(api, world, open
     assert len(sent) == 1
     assert f"/api/v1/cases/{open_case.reference}/" in sent[0].body
     assert "Okafor" not in sent[0].body and "Blessing" not in sent[0].body
+
+
+def test_workload_is_for_association_managers_only(api, world):
+    from tests.factories import UserFactory
+
+    police_manager = UserFactory(membership_agency=world.police, membership_role="manager")
+    assert api.get(police_manager, "/api/v1/workload/").status_code == 403
