@@ -6,7 +6,6 @@ PATCH /cases/{ref}/steps/{id}/, POST /cases/{ref}/close/, POST /cases/{ref}/reop
 
 from __future__ import annotations
 
-import django_filters
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
@@ -17,18 +16,16 @@ from rest_framework.views import APIView
 from agencies.models import User
 from audit.models import AccessAction
 from cases import selectors, services
+from cases.filters import CaseFilter, TransferFilter
 from cases.models import (
     Case,
     CaseNote,
-    CaseStatus,
     ClosureReason,
     ProtectionStep,
     StepKind,
     StepStatus,
     Transfer,
-    TransferStatus,
 )
-from common.choices import ExploitationForm
 from common.errors import ValidationFailed
 
 from ..etags import IF_MATCH, etag, expected_version
@@ -215,40 +212,6 @@ def case_response(
 
 
 # --- filters ----------------------------------------------------------------------
-
-
-class CaseFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=CaseStatus.choices)
-    assigned_to = django_filters.CharFilter(
-        method="filter_assigned", help_text="A user id, `me`, or `none`."
-    )
-    overdue = django_filters.ChoiceFilter(
-        choices=[("true", "true"), ("false", "false")], method="filter_overdue"
-    )
-    exploitation_form = django_filters.ChoiceFilter(
-        choices=ExploitationForm.choices, method="filter_form"
-    )
-
-    class Meta:
-        model = Case
-        fields = ["status", "assigned_to", "overdue", "exploitation_form"]
-
-    def filter_assigned(self, queryset, name, value):
-        if value == "me":
-            return queryset.filter(assigned_to=self.request.user)
-        if value == "none":
-            return queryset.filter(assigned_to__isnull=True)
-        if not value.isdigit():
-            raise serializers.ValidationError({"assigned_to": ["A user id, `me` or `none`."]})
-        return queryset.filter(assigned_to_id=int(value))
-
-    def filter_overdue(self, queryset, name, value):
-        if value == "true":
-            return queryset.filter(overdue_steps__gt=0)
-        return queryset.filter(overdue_steps=0)
-
-    def filter_form(self, queryset, name, value):
-        return queryset.filter(referral__exploitation_forms__icontains=f'"{value}"')
 
 
 # --- views ------------------------------------------------------------------------
@@ -557,23 +520,6 @@ class CaseTransferView(APIView):
         )
         transfer = selectors.transfer_get_for_user(user=request.user, transfer_id=transfer.pk)
         return Response(TransferOutputSerializer(transfer).data, status=status.HTTP_201_CREATED)
-
-
-class TransferFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=TransferStatus.choices)
-    direction = django_filters.ChoiceFilter(
-        choices=[("in", "in"), ("out", "out")], method="filter_direction"
-    )
-
-    class Meta:
-        model = Transfer
-        fields = ["status", "direction"]
-
-    def filter_direction(self, queryset, name, value):
-        agency_id = self.request.user.membership.agency_id
-        if value == "in":
-            return queryset.filter(to_association_id=agency_id)
-        return queryset.filter(from_association_id=agency_id)
 
 
 @extend_schema_view(

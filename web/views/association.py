@@ -28,11 +28,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from agencies.models import AgencyKind, Role
 from agencies.selectors import agency_directory
-from api.views.cases import CaseFilter
 from audit.models import AccessAction
 from audit.timeline import build_timeline
 from cases import selectors as case_selectors
 from cases import services as case_services
+from cases.filters import CaseFilter, TransferFilter
 from cases.models import OPEN_STEP_STATUSES, Case, ProtectionStep, StepStatus, TransferStatus
 from referral import indicators
 from referral import selectors as referral_selectors
@@ -97,9 +97,11 @@ def time_left(respond_by, now) -> TimeLeft:
 
 def _incoming_transfers(request: HttpRequest):
     """Pending transfers to the user's association (the API's ?direction=in)."""
-    return case_selectors.transfer_list_for(user=request.user).filter(
-        to_association_id=request.membership.agency_id, status=TransferStatus.PENDING
-    )
+    return TransferFilter(
+        data={"direction": "in", "status": TransferStatus.PENDING},
+        queryset=case_selectors.transfer_list_for(user=request.user),
+        request=request,
+    ).qs
 
 
 @require_GET
