@@ -20,6 +20,7 @@ from .models import (
     PresumedVictim,
     Referral,
     ReferralGroupObjectPermission,
+    ReferralStatus,
     ReferralUserObjectPermission,
     Routing,
     RoutingOutcome,
@@ -159,3 +160,11 @@ def referral_receiving_association(referral: Referral) -> dict | None:
         if routing.outcome in (RoutingOutcome.PENDING, RoutingOutcome.ACCEPTED):
             return {"id": routing.association_id, "name": routing.association.name}
     return None
+
+
+def referral_can_withdraw(*, user: User, referral: Referral) -> bool:
+    """Whether ``user`` may withdraw it now: its author, while the status allows
+    (referral_withdraw enforces the same)."""
+    return referral.referring_user_id == user.pk and ReferralStatus.WITHDRAWN in (
+        Referral.ALLOWED_TRANSITIONS.get(referral.status, set())
+    )

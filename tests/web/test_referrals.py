@@ -424,10 +424,10 @@ def test_detail_shows_what_the_author_may_see_and_logs_the_read(api, world, refe
     ).exists()
 
 
-def test_withdraw_needs_a_reason_then_withdraws(api, world, referrer_client):
+def test_withdraw_with_an_optional_reason(api, world, referrer_client):
     reference = api.submitted(world.referrer, ADULT_BODY)["reference"]
     url = f"/referrals/{reference}/withdraw/"
-    r = referrer_client.post(url, {"reason": ""})
+    r = referrer_client.post(url, {"reason": "x" * 501})
     assert r.status_code == 200 and "reason" in r.context["form"].errors
     assert Referral.objects.get(reference=reference).status == ReferralStatus.ROUTED
     r = referrer_client.post(url, {"reason": "Déjà signalé par un collègue."})
@@ -437,6 +437,11 @@ def test_withdraw_needs_a_reason_then_withdraws(api, world, referrer_client):
     assert referral.routings.get().outcome == "cancelled"
     page = referrer_client.get(r["Location"]).content.decode()
     assert "Déjà signalé" in page and 'id="withdraw-submit"' not in page
+    # As in the API, the reason may be left out.
+    other = api.submitted(world.referrer, ADULT_BODY)["reference"]
+    r = referrer_client.post(f"/referrals/{other}/withdraw/", {"reason": ""})
+    assert r.status_code == 302
+    assert Referral.objects.get(reference=other).status == ReferralStatus.WITHDRAWN
 
 
 def test_withdrawing_an_accepted_referral_is_refused_with_a_message(api, world, referrer_client):

@@ -584,17 +584,14 @@ class WithdrawForm(MnrForm):
         label=gettext_lazy("Reason for withdrawing"),
         help_text=gettext_lazy("For example: already referred by a colleague."),
         max_length=500,
+        required=False,  # optional, as in the API and the service
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
 def _detail(request: HttpRequest, referral: Referral, form: WithdrawForm) -> HttpResponse:
     person = referral.person
-    can_withdraw = selectors.viewer_relation(
-        user=request.user, referral=referral
-    ) == selectors.VIEWER_AUTHOR and ReferralStatus.WITHDRAWN in Referral.ALLOWED_TRANSITIONS.get(
-        referral.status, set()
-    )
+    can_withdraw = selectors.referral_can_withdraw(user=request.user, referral=referral)
     place = (
         _departement_label(referral.exploitation_departement_id)
         if referral.exploitation_departement_id
