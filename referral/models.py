@@ -164,6 +164,12 @@ class Referral(models.Model):
     def __str__(self) -> str:
         return self.reference
 
+    @property
+    def routing_departement_id(self) -> str | None:
+        """Where the person is to be protected: where they are now, else where they
+        were exploited (routing, the desk's list, the associations' inbox)."""
+        return self.person.current_departement_id or self.exploitation_departement_id
+
 
 class ReferralForm(models.Model):
     """One row per form of exploitation of a referral: the relational copy of

@@ -437,7 +437,7 @@ def referral_facts(referral: Referral, *, today: date) -> routing_engine.Referra
         public = routing_engine.ADULT_MEN
     else:
         public = routing_engine.ADULTS
-    departement_code = person.current_departement_id or referral.exploitation_departement_id
+    departement_code = referral.routing_departement_id
     region = (
         Departement.objects.filter(code=departement_code)
         .values_list("region_id", flat=True)

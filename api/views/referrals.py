@@ -293,8 +293,7 @@ class RoutingOutputSerializer(serializers.ModelSerializer):
         ]
 
     def get_departement(self, routing: Routing) -> str | None:
-        person = routing.referral.person
-        return person.current_departement_id or routing.referral.exploitation_departement_id
+        return routing.referral.routing_departement_id
 
 
 # --- filters ----------------------------------------------------------------------

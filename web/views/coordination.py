@@ -38,7 +38,14 @@ def _labels(choices: type, codes: list[str]) -> list[str]:
 
 
 def _departement(referral: Referral) -> object:
-    return referral.person.current_departement or referral.exploitation_departement
+    """The département of Referral.routing_departement_id, with its name."""
+    code = referral.routing_departement_id
+    person = referral.person
+    return (
+        person.current_departement
+        if person.current_departement_id == code
+        else referral.exploitation_departement
+    )
 
 
 @dataclass(frozen=True)
