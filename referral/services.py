@@ -275,6 +275,9 @@ def _plausible_phone(value: str) -> bool:
 # --- submission -------------------------------------------------------------------
 
 
+IDEMPOTENCY_KEY_MAX = 100  # Referral.idempotency_key's length
+
+
 def referral_submit(
     *,
     actor: User,
@@ -287,6 +290,11 @@ def referral_submit(
     membership = membership_of(actor)
     if membership is None or membership.role not in REFERRER_ROLES:
         raise NotAllowed(_("Only referrers of a frontline agency file referrals."))
+    idempotency_key = idempotency_key.strip()
+    if len(idempotency_key) > IDEMPOTENCY_KEY_MAX:
+        raise ValidationFailed(
+            _("Invalid input."), fields={"Idempotency-Key": [_("At most 100 characters.")]}
+        )
     fingerprint = _fingerprint(data)
     if idempotency_key:
         existing = _replay(actor=actor, key=idempotency_key, fingerprint=fingerprint)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import django_filters
 from django.utils.translation import get_language
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -21,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.choices import ExploitationForm
-from common.errors import NotFound, ValidationFailed
+from common.errors import NotFound
 from referral import indicators, selectors, services
 from referral.models import Need, Referral, ReferralStatus, Routing, RoutingOutcome, Sex
 
@@ -392,12 +391,7 @@ class ReferralListView(generics.ListAPIView):
         ),
     )
     def post(self, request: Request) -> Response:
-        key = request.headers.get("Idempotency-Key", "").strip()
-        if len(key) > 100:
-            raise ValidationFailed(
-                _("Invalid input."),
-                fields={"Idempotency-Key": [_("At most 100 characters.")]},
-            )
+        key = request.headers.get("Idempotency-Key", "")
         data = ReferralInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         referral, created = services.referral_submit(

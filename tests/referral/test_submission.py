@@ -288,3 +288,9 @@ def test_a_minors_referral_takes_the_childrens_list_only(api, world):
         body(MINOR_BODY, indicators=["coercion_at_destination.debt_bondage"]),
     )
     assert ok.status_code == 201, ok.content
+
+
+def test_an_idempotency_key_over_100_characters_is_refused(api, world):
+    r = api.submit(world.referrer, ADULT_BODY, HTTP_IDEMPOTENCY_KEY="k" * 101)
+    assert r.status_code == 400 and "Idempotency-Key" in r.json()["error"]["fields"]
+    assert not Referral.objects.exists()
