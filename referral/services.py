@@ -216,7 +216,7 @@ def _validate(data: ReferralInput, *, today: date) -> dict[str, Any]:
         other_public = set(data.indicators) - indicators.codes_for(minor=presumed_minor)
         if other_public:
             message = (
-                _("Not on the children's list (the person is presumed a minor): %(codes)s.")
+                _("Not on the children's list (a presumed minor): %(codes)s.")
                 if presumed_minor
                 else _("Only on the children's list (the person is an adult): %(codes)s.")
             )

@@ -180,5 +180,5 @@ def noisy_table(
             {**dict(zip(by, key, strict=True)), "count": value, "suppressed": False}
             for key, value in totals.items()
         ],
-        "notes": ["Counts carry random noise; totals are sums of the noisy cells."],
+        "notes": [str(_("Counts carry random noise; totals are sums of the noisy cells."))],
     }

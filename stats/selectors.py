@@ -237,9 +237,17 @@ def _release_dict(measure, by, period, filters, scope, release, threshold) -> di
         "privacy": "suppression",
         "rows": rows,
         "totals": margins,
+        # The several-categories note comes first when there is one (web/charts.py
+        # replaces it with the dimensions' names).
         "notes": (
             [
-                f"{', '.join(multi)}: a person may count in several categories; totals are sums of cells."
+                str(
+                    _(
+                        "%(dimensions)s: a person may count in several categories; "
+                        "totals are sums of cells."
+                    )
+                    % {"dimensions": ", ".join(multi)}
+                )
             ]
             if multi
             else []
@@ -305,6 +313,11 @@ def acceptance_delays(
     release["measure"] = "days_to_acceptance"
     release["notes"] = [
         *release["notes"],
-        "median_days and p90_days: from submission to acceptance, for cells whose count is shown.",
+        str(
+            _(
+                "median_days and p90_days: from submission to acceptance, for cells whose "
+                "count is shown."
+            )
+        ),
     ]
     return release

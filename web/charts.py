@@ -222,20 +222,14 @@ def release_view(
         for row in release["totals"]
     ]
     multi = [str(dimension_label(n)) for n in names if DIMENSIONS[n].multi_valued]
-    notes = []
-    for note in release["notes"]:
-        if multi and note.endswith("totals are sums of cells."):
-            notes.append(
-                str(
-                    _(
-                        "%(dimensions)s: a person may count in several categories; "
-                        "totals are sums of cells."
-                    )
-                    % {"dimensions": ", ".join(multi)}
-                )
-            )
-        else:
-            notes.append(note)
+    # stats.selectors puts the several-categories note first, naming dimension
+    # codes; a person reads it with the dimensions' names.
+    notes = list(release["notes"])
+    if multi:
+        notes[0] = str(
+            _("%(dimensions)s: a person may count in several categories; totals are sums of cells.")
+            % {"dimensions": ", ".join(multi)}
+        )
     return ReleaseView(
         key=key,
         title=title,

@@ -282,7 +282,8 @@ def test_a_minors_referral_takes_the_childrens_list_only(api, world):
         ),
     )
     assert r.status_code == 400, r.content
-    assert "children's list" in r.json()["error"]["fields"]["indicators"][0]
+    message = r.json()["error"]["fields"]["indicators"][0]
+    assert "recruitment_abuse_of_vulnerability.false_information" in message
     ok = api.submit(
         world.other_referrer,
         body(MINOR_BODY, indicators=["coercion_at_destination.debt_bondage"]),

@@ -201,3 +201,16 @@ def test_no_stats_response_holds_a_demo_name(api, world, settings):
     blob = b"\n".join(texts).decode()
     for person_name in [*GIVEN, *FAMILY]:
         assert person_name not in blob, person_name
+
+
+def test_notes_follow_the_language(api, world, data):
+    client = api.as_(world.analyst)
+    en = client.get("/api/v1/stats/referrals/?by=exploitation_form", HTTP_ACCEPT_LANGUAGE="en")
+    fr = client.get("/api/v1/stats/referrals/?by=exploitation_form", HTTP_ACCEPT_LANGUAGE="fr")
+    assert en.json()["notes"] == [
+        "exploitation_form: a person may count in several categories; totals are sums of cells."
+    ]
+    assert (
+        fr.json()["notes"][0].startswith("exploitation_form")
+        and fr.json()["notes"] != en.json()["notes"]
+    )
