@@ -3,6 +3,7 @@
 from drf_spectacular.openapi import AutoSchema as _AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
 from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
 
 ErrorSerializer = inline_serializer(
     name="Error",
@@ -67,7 +68,19 @@ THROTTLED = error_response("Too many requests.", example_code="throttled", statu
 
 class AutoSchema(_AutoSchema):
     """Names nested ``InputSerializer``/``OutputSerializer`` after their view, so
-    ``TokenObtainView.OutputSerializer`` becomes the component ``TokenObtainOutput``."""
+    ``TokenObtainView.OutputSerializer`` becomes the component ``TokenObtainOutput``;
+    every operation that needs authentication documents its 401."""
+
+    def _get_response_bodies(self, direction: str = "response") -> dict:
+        bodies = super()._get_response_bodies(direction)
+        if direction == "response" and "401" not in bodies and self._needs_authentication():
+            bodies["401"] = self._get_response_for_code(UNAUTHORIZED, "401", direction=direction)
+        return bodies
+
+    def _needs_authentication(self) -> bool:
+        return any(
+            isinstance(permission, IsAuthenticated) for permission in self.view.get_permissions()
+        )
 
     def get_serializer_name(self, serializer, direction) -> str:
         name = super().get_serializer_name(serializer, direction)

@@ -92,6 +92,7 @@ class AgencyListView(generics.ListAPIView):
     get=extend_schema(
         tags=["directory"],
         operation_id="agencies_retrieve",
+        description="One agency: name, kind, sector, département and its accreditations (no personal data).",
         responses={200: AgencyOutputSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND},
     )
 )

@@ -299,6 +299,7 @@ class StepListView(APIView):
     @extend_schema(
         tags=["cases"],
         operation_id="cases_steps_list",
+        description="The protection steps of a case (owning association).",
         responses={200: StepOutputSerializer(many=True), 401: UNAUTHORIZED, 404: NOT_FOUND},
     )
     def get(self, request: Request, reference: str) -> Response:
@@ -308,6 +309,7 @@ class StepListView(APIView):
     @extend_schema(
         tags=["cases"],
         operation_id="cases_steps_create",
+        description="Add a protection step to an open case (owning association's staff).",
         request=StepInputSerializer,
         responses={
             201: StepOutputSerializer,
@@ -342,6 +344,7 @@ class StepDetailView(APIView):
     @extend_schema(
         tags=["cases"],
         operation_id="cases_steps_retrieve",
+        description="One protection step, with its ETag for If-Match.",
         responses={200: StepOutputSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND},
     )
     def get(self, request: Request, reference: str, step_id: int) -> Response:
@@ -394,6 +397,7 @@ class NoteListView(APIView):
     @extend_schema(
         tags=["cases"],
         operation_id="cases_notes_list",
+        description="The notes of a case, newest first (owning association).",
         responses={200: NoteOutputSerializer(many=True), 401: UNAUTHORIZED, 404: NOT_FOUND},
     )
     def get(self, request: Request, reference: str) -> Response:
@@ -403,6 +407,7 @@ class NoteListView(APIView):
     @extend_schema(
         tags=["cases"],
         operation_id="cases_notes_create",
+        description="Add a note to a case (owning association's staff); the text is encrypted at rest.",
         request=NoteInputSerializer,
         responses={201: NoteOutputSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
         examples=[
@@ -431,6 +436,7 @@ class CaseCloseView(APIView):
     @extend_schema(
         tags=["cases"],
         operation_id="cases_close",
+        description="Close the case with a reason (refused while a transfer is pending); needs If-Match.",
         parameters=[IF_MATCH],
         request=CloseInputSerializer,
         responses={
@@ -464,6 +470,7 @@ class CaseReopenView(APIView):
     @extend_schema(
         tags=["cases"],
         operation_id="cases_reopen",
+        description="Reopen a closed case; needs If-Match.",
         parameters=[IF_MATCH],
         request=None,
         responses={
@@ -566,6 +573,7 @@ class TransferRejectView(APIView):
     @extend_schema(
         tags=["transfers"],
         operation_id="transfers_reject",
+        description="The receiving association declines the transfer (optional reason); the case stays where it is.",
         request=RejectInputSerializer,
         examples=[
             OpenApiExample(

@@ -410,6 +410,7 @@ class ReferralDetailView(APIView):
     @extend_schema(
         tags=["referrals"],
         operation_id="referrals_retrieve",
+        description="One referral as its viewer may see it (author, routed association or coordination desk); reading it is written to the access log.",
         responses={200: ReferralOutputSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND},
     )
     def get(self, request: Request, reference: str) -> Response:
@@ -520,6 +521,7 @@ class RoutingDetailView(APIView):
     @extend_schema(
         tags=["routings"],
         operation_id="routings_retrieve",
+        description="One routing of the user's association, with the referral summary it may see.",
         responses={200: RoutingOutputSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND},
     )
     def get(self, request: Request, routing_id: int) -> Response:
