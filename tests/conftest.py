@@ -18,6 +18,16 @@ from rest_framework.test import APIClient
 from tests.factories import AgencyFactory, UserFactory
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests by the services they need (``-m postgres``, ``-m "not redis"``)."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        if "postgres" in names:
+            item.add_marker(pytest.mark.postgres)
+        if "redis_url" in names:
+            item.add_marker(pytest.mark.redis)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if os.environ.get("MNR_FAIL_ON_SKIP") != "1":
         return

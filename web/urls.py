@@ -1,24 +1,9 @@
-"""Web pages (namespace ``web``). No personal data in any URL: objects are
-named by their reference (MNR-2026-000123) or id, never by a person's name.
-
-Built here (the foundation):
-    web:home                 /                       home by role (anonymous → sign-in)
-    web:signin               /sign-in/               username + password (demo accounts in demo mode)
-    web:signin-otp           /sign-in/code/          second factor (TOTP or recovery code)
-    web:two-factor-setup     /sign-in/two-factor/    enrol an authenticator app; recovery codes once
-    web:signout              /sign-out/              POST only
-
-Planned URL names for the role pages (add the route here, its entry in
-web/navigation.py, and its views in web/views/<area>.py):
-    referrer:      web:referral-new (guided form; steps at web:referral-new-step <int:step>),
-                   web:referral-submitted (<reference>), web:referral-list,
-                   web:referral-detail (<reference>), web:referral-withdraw (<reference>, POST)
-    association:   web:inbox, web:routing-detail (<int:routing_id>), web:case-list,
-                   web:case-detail (<reference>), web:workload (manager)
-    coordination:  web:escalation-list, web:escalation-assign (<reference>)
-    statistics:    web:statistics (analyst, coordination desk, association manager),
-                   web:statistics-csv
-"""
+"""Web pages (namespace ``web``); README "Web pages" lists them by role. No
+personal data in any URL: objects are named by their reference
+(MNR-2026-000123) or id, never by a person's name. Views live in
+web/views/<area>.py and call the same services and selectors as the API; a page
+added here needs its entry in web/navigation.py (if it is a destination) and in
+tests/web/test_refusals.py's route table (a test fails otherwise)."""
 
 from django.urls import path
 

@@ -34,6 +34,7 @@ def test_valid_until_before_valid_from_refused_by_database():
 def test_valid_until_equal_valid_from_is_allowed():
     asso = AgencyFactory(kind="association")
     accreditation(asso, valid_from=date(2026, 1, 1), valid_until=date(2026, 1, 1))
+    assert asso.accreditations.filter(valid_until=date(2026, 1, 1)).count() == 1
 
 
 def test_accreditation_kind_copy_must_be_association():

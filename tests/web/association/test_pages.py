@@ -280,7 +280,9 @@ def test_case_page_shows_profile_plan_notes_and_logs_the_read(world, open_case):
     assert r.status_code == 200
     html = r.content.decode()
     assert "Blessing" in html and "+33 6 12 34 56 78" in html
-    for step in open_case.steps.all():
+    steps = list(open_case.steps.all())
+    assert len(steps) >= 4  # the proposed plan
+    for step in steps:
         assert f'id="step-{step.pk}"' in html
     assert logs(AccessAction.CASE_VIEW, open_case.reference, world.paris_worker) == 1
     assert 'id="close-form"' in html and 'id="transfer-form"' in html
