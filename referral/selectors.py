@@ -16,6 +16,7 @@ from audit.services import access_log_write
 from cases.models import Case
 from common.errors import NotFound
 
+from . import indicators
 from .models import (
     PresumedVictim,
     Referral,
@@ -168,3 +169,25 @@ def referral_can_withdraw(*, user: User, referral: Referral) -> bool:
     return referral.referring_user_id == user.pk and ReferralStatus.WITHDRAWN in (
         Referral.ALLOWED_TRANSITIONS.get(referral.status, set())
     )
+
+
+def referral_indicator_summary(referral: Referral) -> list[indicators.DimensionSummary]:
+    """The indicators ticked, counted by dimension for the person's public (for
+    associations and the desk; never shown to the author)."""
+    return indicators.summarise(
+        referral.indicators,
+        version=referral.indicator_list_version,
+        minor=referral.person.presumed_minor,
+    )
+
+
+def referral_routings_visible_to(*, user: User, referral: Referral) -> list[Routing]:
+    """The routings of a referral a viewer may see: all for the coordination
+    desk, its own for an association, none for the author."""
+    relation = viewer_relation(user=user, referral=referral)
+    if relation == VIEWER_AUTHOR:
+        return []
+    routings = list(referral.routings.all())
+    if relation == VIEWER_ASSOCIATION:
+        routings = [r for r in routings if r.association_id == user.membership.agency_id]
+    return routings

@@ -216,17 +216,9 @@ class ReferralOutputSerializer(serializers.ModelSerializer):
             return data
         data["possible_duplicate"] = bool(getattr(referral, "possible_duplicate", False))
         data["indicator_summary"] = IndicatorSummarySerializer(
-            indicators.summarise(
-                referral.indicators,
-                version=referral.indicator_list_version,
-                minor=referral.person.presumed_minor,
-            ),
-            many=True,
+            selectors.referral_indicator_summary(referral), many=True
         ).data
-        routings = list(referral.routings.all())
-        if relation == selectors.VIEWER_ASSOCIATION:
-            agency_id = user.membership.agency_id
-            routings = [r for r in routings if r.association_id == agency_id]
+        routings = selectors.referral_routings_visible_to(user=user, referral=referral)
         data["routings"] = RoutingBriefSerializer(routings, many=True).data
         return data
 

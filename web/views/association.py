@@ -149,11 +149,7 @@ def _render_routing(
         }
         summary = [
             {"label": dimensions.get(row.dimension, row.dimension), "row": row}
-            for row in indicators.summarise(
-                referral.indicators,
-                version=referral.indicator_list_version,
-                minor=referral.person.presumed_minor,
-            )
+            for row in referral_selectors.referral_indicator_summary(referral)
         ]
     routing.time_left = time_left(routing.respond_by, timezone.now())
     return render(
