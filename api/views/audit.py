@@ -138,4 +138,5 @@ class AccessLogListView(generics.ListAPIView):
     filterset_class = AccessLogFilter
 
     def get_queryset(self):
-        return access_log_visible_to(user=self.request.user)
+        filters = {k: v for k, v in self.request.query_params.items() if k != "page"}
+        return access_log_visible_to(user=self.request.user, log=filters)

@@ -146,6 +146,10 @@ def test_access_log_api_admin_all_manager_own_agency(api, world, open_case):
     assert api.get(world.admin, "/api/v1/audit/access-log/?action=nope").status_code == 400
     for who in ("paris_worker", "referrer", "analyst", "coordinator"):
         assert api.get(getattr(world, who), "/api/v1/audit/access-log/").status_code == 403
+    # Reading the log is itself logged, with what was asked.
+    reads = AccessLog.objects.filter(action="audit.view").order_by("pk")
+    assert [e.actor for e in reads][:2] == [world.admin, world.paris_manager]
+    assert reads.filter(actor=world.admin, detail__action="access.refused").count() == 1
 
 
 def test_history_actor_on_every_channel(api, world, open_case):
