@@ -11,6 +11,8 @@ Rules about one row or a pair of rows are database constraints:
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib.auth.models import AbstractUser, Group
 from django.db import models
 from django.db.models import Q
@@ -196,6 +198,10 @@ class Accreditation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.association} ({self.valid_from} → {self.valid_until})"
+
+    def in_force(self, today: date) -> bool:
+        """Valid on ``today`` (the routing engine's inputs filter the same in SQL)."""
+        return self.valid_from <= today <= self.valid_until
 
 
 class Role(models.TextChoices):

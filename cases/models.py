@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -213,6 +215,14 @@ class ProtectionStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.kind}"
+
+    def is_overdue(self, today: date) -> bool:
+        """Still open and past its due date (the rule the list filters apply in SQL)."""
+        return (
+            self.status in OPEN_STEP_STATUSES
+            and self.due_date is not None
+            and (self.due_date < today)
+        )
 
 
 class CaseNote(models.Model):

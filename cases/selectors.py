@@ -96,11 +96,7 @@ def case_get_for_user(
     if log:
         access_log_write(action=log, actor=user, target_type="case", target_id=reference)
     today = timezone.localdate()
-    case.overdue_steps = sum(
-        1
-        for step in case.steps.all()
-        if step.status in OPEN_STEP_STATUSES and step.due_date and step.due_date < today
-    )
+    case.overdue_steps = sum(1 for step in case.steps.all() if step.is_overdue(today))
     return case
 
 

@@ -33,7 +33,7 @@ from audit.timeline import build_timeline
 from cases import selectors as case_selectors
 from cases import services as case_services
 from cases.filters import CaseFilter, TransferFilter
-from cases.models import OPEN_STEP_STATUSES, Case, ProtectionStep, StepStatus, TransferStatus
+from cases.models import Case, ProtectionStep, StepStatus, TransferStatus
 from referral import indicators
 from referral import selectors as referral_selectors
 from referral import services as referral_services
@@ -279,11 +279,7 @@ def _render_case(request: HttpRequest, reference: str, **bound: Any) -> HttpResp
         steps.append(step)
     today = timezone.localdate()
     for step in steps:
-        step.overdue = (
-            step.status in OPEN_STEP_STATUSES
-            and step.due_date is not None
-            and step.due_date < today
-        )
+        step.overdue = step.is_overdue(today)
     context = {
         "case": case,
         "person": case.referral.person,

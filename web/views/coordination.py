@@ -106,7 +106,7 @@ def _association_options(referral: Referral) -> list[AssociationOption]:
     tried = {r.association_id: r.get_outcome_display() for r in referral.routings.all()}
     options = []
     for agency in agency_directory(kind=AgencyKind.ASSOCIATION).filter(active=True):
-        current = next((a for a in agency.accreditations.all() if a.valid_from <= today), None)
+        current = next((a for a in agency.accreditations.all() if a.in_force(today)), None)
         if current is None:
             forms_, publics, territory = [], [], ""
         else:
