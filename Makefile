@@ -36,7 +36,7 @@ format: install
 
 ## Regenerate requirements.lock from pyproject.toml (needs uv: pip install uv)
 lock:
-	uv pip compile pyproject.toml --extra dev --extra dp --python-version 3.11 --generate-hashes -o requirements.lock
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
 
 ## Refresh the catalogues (fr to translate by hand; en = msgids), compile, check (needs gettext)
 MAKEMESSAGES := $(BIN)/python manage.py makemessages --ignore=.venv --ignore=tests --ignore=benchmarks

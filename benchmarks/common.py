@@ -22,6 +22,7 @@ def setup_django() -> None:
     )
     os.environ.setdefault("MNR_BLIND_INDEX_KEY", "benchmark-only-blind-index-key")
     os.environ.setdefault("MNR_THROTTLE_USER", "1000000/min")
+    os.environ.setdefault("MNR_THROTTLE_STATS", "1000000/min")
     # The benchmark's client speaks plain HTTP, as behind a TLS-terminating proxy.
     os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
     if os.environ.get("MNR_BENCH_REUSE") != "1":

@@ -4,6 +4,7 @@ Every variable is listed in the README's configuration table. Defaults are the
 safe ones: debug off, SQLite file for the demo, no broker (tasks in-process).
 """
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -226,6 +227,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "stats.tasks.facts_repair_task",
         "schedule": crontab(hour=4, minute=15),
     },
+    # Statistics are published once a month, after the night's repair: releases
+    # read the publication, so two releases never differ by one referral.
+    "publish-statistics": {
+        "task": "stats.tasks.publish_task",
+        "schedule": crontab(day_of_month=1, hour=5, minute=0),
+    },
     "relay-notification-outbox": {
         "task": "notifications.tasks.outbox_relay",
         "schedule": 30.0,
@@ -341,6 +348,7 @@ REST_FRAMEWORK = {
         "anon": env.str("MNR_THROTTLE_ANON", default="60/min"),
         "user": env.str("MNR_THROTTLE_USER", default="1200/min"),
         "auth": env.str("MNR_THROTTLE_AUTH", default="10/min"),
+        "stats": env.str("MNR_THROTTLE_STATS", default="60/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -376,10 +384,18 @@ SIMPLE_HISTORY_DATE_INDEX = "composite"
 # Audit (DESIGN §6). Switching these off exists for the audit-overhead benchmark only.
 SIMPLE_HISTORY_ENABLED = env.bool("MNR_AUDIT_HISTORY", default=True)
 MNR_AUDIT_ACCESS_LOG = env.bool("MNR_AUDIT_ACCESS_LOG", default=True)
-# Statistics: cells under this count are suppressed (DESIGN §7).
+# Statistics (DESIGN §7, docs/statistics.md): the cell-key method. Figures under
+# the threshold are not shown; production refuses less than 10 or no perturbation
+# (stats.checks). The key secret gives every referral its permanent record key:
+# never change it once figures are published (new keys = a second, independent
+# draw of every perturbation, which an analyst could average).
 MNR_STATS_THRESHOLD = env.int("MNR_STATS_THRESHOLD", default=10)
-# Differential privacy: epsilon each user may spend per data period.
-MNR_DP_BUDGET = env.float("MNR_DP_BUDGET", default=1.0)
+MNR_STATS_PERTURB = env.bool("MNR_STATS_PERTURB", default=True)
+MNR_STATS_KEY_SECRET = env.str(
+    "MNR_STATS_KEY_SECRET", default=hashlib.sha256(b"mnr-stats:" + SECRET_KEY.encode()).hexdigest()
+)
+# The period dimensions list every year from this one when no period is given.
+MNR_STATS_FIRST_YEAR = env.int("MNR_STATS_FIRST_YEAR", default=2020)
 # Closed cases are pseudonymised this many years after closure (DESIGN §4.6).
 MNR_RETENTION_YEARS = env.int("MNR_RETENTION_YEARS", default=5)
 SIMPLE_HISTORY_REVERT_DISABLED = True

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class StatsConfig(AppConfig):
     name = "stats"
     verbose_name = _("Statistics")
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401 - registers the deployment checks

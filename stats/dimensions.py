@@ -2,8 +2,8 @@
 
 ``fact_sources`` computes each referral's statistical fields from the live
 records (referral, person, case, steps); ``stats.services`` keeps them in
-ReferralFact. Each dimension is a SQL expression over ReferralFact, grouped by
-in the database."""
+ReferralFact and publishes them to PublishedFact. Each dimension is a SQL
+expression over PublishedFact, grouped by in the database."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ from django.db.models import (
     CharField,
     Exists,
     F,
-    FilteredRelation,
     Func,
     IntegerField,
     OuterRef,
@@ -224,22 +223,11 @@ DIMENSIONS: dict[str, Dimension] = {
     "exploited_abroad_only": _column("exploited_abroad_only"),
     "complaint_filed": _column("complaint_filed"),
     "residence_permit": _column("residence_permit"),
-    # Steps are many per case and their kinds open-ended: read live, not copied.
+    # The kinds delivered, one published row per referral and kind.
     "step_delivered": Dimension(
         "step_delivered",
-        lambda d: {"d_step_delivered": F("done_steps__kind")},
+        lambda d: {"d_step_delivered": F("referral__published_steps__kind")},
         lambda row: row["d_step_delivered"] or "none",
         multi_valued=True,
     ),
 }
-
-
-def relations_for(names: list[str]) -> dict[str, FilteredRelation]:
-    """Joins a query over ReferralFact needs for these dimensions."""
-    if "step_delivered" in names:
-        return {
-            "done_steps": FilteredRelation(
-                "referral__case__steps", condition=Q(referral__case__steps__status="done")
-            )
-        }
-    return {}

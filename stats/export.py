@@ -14,8 +14,8 @@ from audit.services import access_log_write
 
 
 def release_csv(release: dict[str, Any]) -> str:
-    """One line per cell, then the totals (``*`` for a summed dimension);
-    a suppressed cell has an empty count and ``suppressed`` true."""
+    """One line per cell, then the totals (``*`` for a summed dimension); a
+    figure under the threshold has an empty count and ``suppressed`` true."""
     out = io.StringIO()
     writer = csv.writer(out)
     columns = [*release["dimensions"], "count", "suppressed"]
@@ -41,7 +41,6 @@ def release_log(
     by: list[str],
     filters: dict[str, str],
     release: dict[str, Any],
-    privacy: str = "suppression",
 ) -> None:
     """The access-log entry of a table release (DESIGN §6: statistics exports)."""
     access_log_write(
@@ -53,8 +52,8 @@ def release_log(
             "by": by,
             "period": release["period"],
             "filters": filters,
-            "privacy": privacy,
-            "epsilon": release.get("epsilon"),
+            "privacy": release["privacy"],
+            "published_at": release["published_at"],
         },
     )
 

@@ -1,42 +1,12 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-class PrivacySpend(models.Model):
-    """Epsilon spent by one user on one data period through differentially
-    private releases. Each spend is also written to the access log."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("user")
-    )
-    period = models.CharField(_("period"), max_length=16)
-    epsilon = models.FloatField(_("epsilon"))
-    created_at = models.DateTimeField(_("time"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("privacy budget spend")
-        verbose_name_plural = _("privacy budget spends")
-        indexes = [models.Index(fields=["user", "period"])]
-        constraints = [
-            models.CheckConstraint(condition=models.Q(epsilon__gt=0), name="privacy_spend_positive")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user_id} {self.period} ε={self.epsilon}"
-
-
-class ReferralFact(models.Model):
+class FactColumns(models.Model):
     """The statistical fields of one referral and one of its forms of
-    exploitation, precomputed so a crossing reads one narrow indexed table
-    (DESIGN §7; the survey report on 1,000,000 referrals must answer in ≤ 2 s).
-
-    Written only by ``stats.services.facts_refresh``, which every service that
-    changes a referral, its person, case or steps calls in its own transaction;
-    ``rebuild_stats_facts`` (nightly, and ``--check``) recomputes and reports any
-    drift. Holds no identity field: nothing here names a person."""
+    exploitation. No identity field: nothing here names a person."""
 
     referral = models.ForeignKey(
         "referral.Referral", on_delete=models.CASCADE, related_name="+", verbose_name=_("referral")
@@ -45,6 +15,8 @@ class ReferralFact(models.Model):
     # form is neither grouped nor filtered by, so a referral counts once.
     form = models.CharField(_("form of exploitation"), max_length=32, blank=True)
     is_primary = models.BooleanField(default=True)
+    # The referral's permanent cell key (stats.cellkey.record_key).
+    record_key = models.BigIntegerField(_("record key"), default=0)
     submitted_at = models.DateTimeField(_("submitted at"))
     accepted_at = models.DateTimeField(_("accepted at"), null=True)
     case_opened_at = models.DateTimeField(_("case opened at"), null=True)
@@ -63,6 +35,22 @@ class ReferralFact(models.Model):
     exploited_abroad_only = models.BooleanField(_("exploited abroad only"))
     complaint_filed = models.BooleanField(_("complaint filed"))
     residence_permit = models.CharField(_("residence permit"), max_length=10)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.referral_id} {self.form}"
+
+
+class ReferralFact(FactColumns):
+    """The live statistical rows, precomputed so a crossing reads one narrow
+    indexed table (DESIGN §7).
+
+    Written only by ``stats.services.facts_refresh``, which every service that
+    changes a referral, its person, case or steps calls in its own transaction;
+    ``rebuild_stats_facts`` (nightly, and ``--check``) recomputes and reports any
+    drift. Releases never read this table: they read the last publication."""
 
     class Meta:
         verbose_name = _("statistics row")
@@ -84,5 +72,65 @@ class ReferralFact(models.Model):
             ),
         ]
 
+
+class Publication(models.Model):
+    """One publication of the statistics: a frozen copy of the live rows, from
+    which every release is computed until the next one (docs/statistics.md).
+    Publishing on a fixed schedule means no one can compare two releases that
+    differ by one referral."""
+
+    published_at = models.DateTimeField(_("published at"), auto_now_add=True)
+    referrals = models.PositiveIntegerField(_("referrals"))
+    rows = models.PositiveIntegerField(_("rows"))
+
+    class Meta:
+        verbose_name = _("statistics publication")
+        verbose_name_plural = _("statistics publications")
+        ordering = ["-published_at", "-pk"]
+
     def __str__(self) -> str:
-        return f"{self.referral_id} {self.form}"
+        return f"{self.published_at:%Y-%m-%d %H:%M} ({self.referrals})"
+
+
+class PublishedFact(FactColumns):
+    """The rows of the current publication (ReferralFact as it was then)."""
+
+    # The association awaiting an answer on the referral then (managers' scope).
+    pending_association = models.ForeignKey(
+        "agencies.Agency", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("published statistics row")
+        verbose_name_plural = _("published statistics rows")
+        indexes = [
+            models.Index(fields=["submitted_at"], name="published_submitted"),
+            models.Index(
+                fields=["case_opened_at"],
+                name="published_case_opened",
+                condition=models.Q(case_opened_at__isnull=False),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "form"], name="published_one_row_per_form"),
+        ]
+
+
+class PublishedStep(models.Model):
+    """A kind of protection step delivered (done) for a referral's case, as of
+    the current publication; one row per referral and kind."""
+
+    referral = models.ForeignKey(
+        "referral.Referral", on_delete=models.CASCADE, related_name="published_steps"
+    )
+    kind = models.CharField(_("kind"), max_length=32)
+
+    class Meta:
+        verbose_name = _("published delivered step")
+        verbose_name_plural = _("published delivered steps")
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "kind"], name="published_step_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.referral_id} {self.kind}"

@@ -1,6 +1,7 @@
 """Named reports: the tables of France's yearly survey of victims followed by
 associations, and the layout of the UK's quarterly NRM statistics. Each table is
-an ordinary protected release."""
+an ordinary protected release: the same cell shows the same figure in a report,
+in a free crossing and on the pages (stats.cellkey)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import User
 from common.errors import NotFound, ValidationFailed
 
-from .selectors import MAX_YEAR, MIN_YEAR, table
+from .periods import MAX_YEAR, MIN_YEAR
+from .selectors import table
 
 SURVEY = [
     ("identified_by_form", "referrals", ["exploitation_form"], {}),

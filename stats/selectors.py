@@ -1,34 +1,39 @@
-"""Anonymised aggregates (DESIGN §7): grouped and counted in SQL, then protected
-by stats.disclosure before anything leaves. No row-level record, no personal
-field: only dimension values and counts."""
+"""Anonymised aggregates (DESIGN §7; docs/statistics.md).
+
+Every release is computed from the current publication (stats.models.
+PublishedFact), grouped and counted in SQL, and protected by the cell-key method
+(stats.cellkey) before anything leaves: the whole grid of the dimensions'
+domains, each cell and each total published as a perturbed figure or as "under
+the threshold". No row-level record, no personal field: only dimension values
+and figures."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime
+from itertools import product
 from typing import Any
 
-from django.conf import settings
 from django.db import connection
-from django.db.models import Aggregate, Count, Exists, F, FloatField, Func, OuterRef, Q, QuerySet
-from django.utils import timezone
+from django.db.models import Aggregate, Count, F, FloatField, Func, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Membership, User
 from common.errors import NotAllowed, ValidationFailed
-from referral.models import Routing, RoutingOutcome
 
-from . import disclosure
-from .dimensions import DIMENSIONS, relations_for
-from .models import ReferralFact
+from . import cellkey
+from .dimensions import DIMENSIONS
+from .domains import check_filter, check_grid, public_domain
+from .models import Publication, PublishedFact
+from .periods import check_period, period_q
 
 MAX_DIMENSIONS = 4
-MIN_YEAR, MAX_YEAR = 2000, 2100
-MAX_CELLS = 20_000
 MEASURES = {"referrals": "submitted_at", "cases": "case_opened_at"}
 NATIONAL_ROLES = (Membership.Role.ANALYST, Membership.Role.COORDINATOR)
-PERIOD = re.compile(r"^(?P<year>\d{4})(?:-(?:Q(?P<quarter>[1-4])|(?P<month>0[1-9]|1[0-2])))?$")
+TOTAL = "*"
+
+Cell = tuple  # one value per grouped dimension
+Figures = dict[Cell, tuple[int, int]]  # cell -> (count, sum of record keys)
 
 
 @dataclass(frozen=True)
@@ -52,45 +57,10 @@ def scope_for(user: User) -> Scope:
     raise NotAllowed(_("Statistics are for MIPROF, the coordination desk and managers."))
 
 
-def parse_period(value: str | None, date_field: str) -> Q:
-    if not value:
-        return Q()
-    match = PERIOD.match(value)
-    if not match:
-        raise ValidationFailed(
-            _("Invalid input."),
-            fields={"period": [_("A year (2025), a quarter (2025-Q3) or a month (2025-07).")]},
-        )
-    year = int(match["year"])
-    if not MIN_YEAR <= year <= MAX_YEAR:
-        raise ValidationFailed(
-            _("Invalid input."),
-            fields={"period": [_("A year between 2000 and 2100.")]},
-        )
-    if match["quarter"]:
-        q = int(match["quarter"])
-        start, end = date(year, 3 * q - 2, 1), _month_after(year, 3 * q)
-    elif match["month"]:
-        m = int(match["month"])
-        start, end = date(year, m, 1), _month_after(year, m)
-    else:
-        start, end = date(year, 1, 1), date(year + 1, 1, 1)
-    # Local-midnight bounds on the raw column: the index on it stays usable.
-    return Q(**{f"{date_field}__gte": _midnight(start), f"{date_field}__lt": _midnight(end)})
-
-
-def _midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
-def _month_after(year: int, month: int) -> date:
-    return date(year + (month == 12), month % 12 + 1, 1)
-
-
-def base_queryset(*, measure: str, scope: Scope, names: list[str]) -> QuerySet[ReferralFact]:
-    """Fact rows in scope: one row per referral, or one per form when the form
-    is grouped or filtered by."""
-    qs = ReferralFact.objects.all()
+def base_queryset(*, measure: str, scope: Scope, names: list[str]) -> QuerySet[PublishedFact]:
+    """Published rows in scope: one row per referral, or one per form when the
+    form is grouped or filtered by."""
+    qs = PublishedFact.objects.all()
     if "exploitation_form" not in names:
         qs = qs.filter(is_primary=True)
     if measure == "cases":
@@ -98,19 +68,12 @@ def base_queryset(*, measure: str, scope: Scope, names: list[str]) -> QuerySet[R
         if scope.association_id is not None:
             qs = qs.filter(case_association_id=scope.association_id)
     elif scope.association_id is not None:
-        # A manager's referrals are those with their association now: routed to
-        # it and awaiting its answer, or whose case it holds. Not the ones it
-        # declined or transferred: their outcome and steps belong to another
-        # association's case.
+        # A manager's referrals are those with their association at publication:
+        # awaiting its answer, or whose case it holds. Not the ones it declined
+        # or transferred: their outcome and steps belong to another's case.
         qs = qs.filter(
             Q(case_association_id=scope.association_id)
-            | Exists(
-                Routing.objects.filter(
-                    referral=OuterRef("referral_id"),
-                    association_id=scope.association_id,
-                    outcome=RoutingOutcome.PENDING,
-                )
-            )
+            | Q(pending_association_id=scope.association_id)
         )
     return qs
 
@@ -134,52 +97,91 @@ def parse_by(value: str | None) -> list[str]:
     return names
 
 
-def counts(
-    *,
-    measure: str,
-    by: list[str],
-    period: str | None,
-    filters: dict[str, str],
-    scope: Scope,
-) -> dict[tuple, int]:
-    """{(value per dimension): count of distinct referrals}, grouped in SQL."""
+def check_filters(filters: dict[str, str]) -> dict[str, Any]:
+    """Filters as the dimensions hold them; 400 naming the field otherwise."""
+    checked = {}
+    for name, value in filters.items():
+        if not DIMENSIONS[name].filterable:
+            raise ValidationFailed(
+                _("Invalid input."), fields={name: [_("Filter periods with `period`.")]}
+            )
+        checked[name] = check_filter(name, value)
+    return checked
+
+
+def _filtered(
+    *, measure: str, names: list[str], period: str | None, filters: dict[str, Any], scope: Scope
+) -> QuerySet[PublishedFact]:
     date_field = MEASURES[measure]
-    names = list(dict.fromkeys([*by, *filters]))
-    qs = base_queryset(measure=measure, scope=scope, names=names)
-    qs = qs.filter(parse_period(period, date_field)).annotate(**relations_for(names))
+    qs = base_queryset(measure=measure, scope=scope, names=names).filter(
+        period_q(period, date_field)
+    )
     annotations: dict[str, Any] = {}
     for name in names:
         annotations.update(DIMENSIONS[name].annotations(date_field))
     qs = qs.annotate(**annotations)
     for name, value in filters.items():
-        dimension = DIMENSIONS[name]
-        if not dimension.filterable:
-            raise ValidationFailed(
-                _("Invalid input."), fields={name: [_("Filter periods with `period`.")]}
-            )
-        qs = qs.filter(**{f"d_{name}": _coerce(name, value)})
+        qs = qs.filter(**{f"d_{name}": value})
+    return qs
+
+
+def figures(
+    *,
+    measure: str,
+    by: list[str],
+    period: str | None,
+    filters: dict[str, Any],
+    scope: Scope,
+) -> Figures:
+    """{(value per dimension): (count of referrals, sum of their record keys)},
+    grouped in SQL. A referral is counted once per group: one published row per
+    referral, or per form when the form is grouped or filtered by, and one per
+    kind of step delivered."""
+    names = list(dict.fromkeys([*by, *filters]))
+    qs = _filtered(measure=measure, names=names, period=period, filters=filters, scope=scope)
+    date_field = MEASURES[measure]
     aliases = [alias for name in by for alias in DIMENSIONS[name].annotations(date_field)]
-    # One fact row per referral, or per (referral, form) with the form grouped or
-    # filtered by: a referral appears once per group. Only the steps join can
-    # repeat it (a kind done twice), and only then is COUNT(DISTINCT) needed.
-    duplicates = "step_delivered" in names
-    rows = qs.order_by().values(*aliases).annotate(n=Count("referral_id", distinct=duplicates))
-    result: dict[tuple, int] = {}
+    rows = qs.order_by().values(*aliases).annotate(n=Count("referral_id"), s=Sum("record_key"))
+    result: Figures = {}
     for row in rows:
         key = tuple(DIMENSIONS[name].format(row) for name in by)
-        result[key] = result.get(key, 0) + row["n"]
+        n, s = result.get(key, (0, 0))
+        result[key] = (n + row["n"], s + int(row["s"] or 0))
     return result
 
 
-BOOLEAN_DIMENSIONS = frozenset({"minor", "exploited_abroad_only", "complaint_filed"})
+class _Groups:
+    """The figures of every grouping a release needs (its cells, each margin,
+    the grand total). A grouping is summed from a finer one already computed
+    when the dimensions summed over are single-valued (a referral is in one of
+    their categories: same records, same count, same key sum); otherwise it is
+    counted in SQL, so that each person counts once."""
+
+    def __init__(self, *, measure: str, period: str | None, filters: dict, scope: Scope) -> None:
+        self.arguments = {"measure": measure, "period": period, "filters": filters, "scope": scope}
+        self.done: dict[tuple[str, ...], Figures] = {}
+
+    def get(self, names: tuple[str, ...]) -> Figures:
+        if names in self.done:
+            return self.done[names]
+        for finer, rows in self.done.items():
+            extra = [n for n in finer if n not in names]
+            if set(names) <= set(finer) and all(not DIMENSIONS[n].multi_valued for n in extra):
+                positions = [finer.index(n) for n in names]
+                summed: Figures = {}
+                for key, (n, s) in rows.items():
+                    sub = tuple(key[i] for i in positions)
+                    count, keys = summed.get(sub, (0, 0))
+                    summed[sub] = (count + n, keys + s)
+                self.done[names] = summed
+                return summed
+        self.done[names] = figures(by=list(names), **self.arguments)
+        return self.done[names]
 
 
-def _coerce(name: str, value: str) -> Any:
-    if name in BOOLEAN_DIMENSIONS:
-        if value not in ("true", "false"):
-            raise ValidationFailed(_("Invalid input."), fields={name: [_("Either true or false.")]})
-        return value == "true"
-    return value
+def publication_time() -> datetime | None:
+    """When the figures every release is computed from were published."""
+    return Publication.objects.values_list("published_at", flat=True).first()
 
 
 def table(
@@ -190,69 +192,78 @@ def table(
     filters: dict[str, str] | None = None,
     user: User,
 ) -> dict[str, Any]:
-    """A protected release: cells and totals with small values suppressed."""
+    """A protected release: every cell of the grid, every total, each a
+    perturbed figure or None (under the threshold)."""
     scope = scope_for(user)
-    raw = counts(measure=measure, by=by, period=period, filters=filters or {}, scope=scope)
-    grid = 1
-    for i in range(len(by)):
-        grid *= max(1, len({key[i] for key in raw}))
-    if grid > MAX_CELLS:
-        raise ValidationFailed(
-            _("Invalid input."), fields={"by": [_("This crossing is too fine to release.")]}
-        )
-    threshold = settings.MNR_STATS_THRESHOLD
-    if not raw:
-        return _release_dict(measure, by, period, filters, scope, None, threshold)
-    release = disclosure.protect(disclosure.build(by, raw, threshold=threshold))
-    return _release_dict(measure, by, period, filters, scope, release, threshold)
+    period = check_period(period)
+    checked = check_filters(filters or {})
+    check_grid(by, period)  # before any figure is computed
+    domains = [public_domain(name, period) for name in by]
+    groups = _Groups(measure=measure, period=period, filters=checked, scope=scope)
+    names = tuple(by)
+    cells = groups.get(names)
 
+    def entry(values: dict[str, Any], figure: tuple[int, int]) -> dict[str, Any]:
+        shown = cellkey.published(*figure)
+        return {**values, "count": shown, "suppressed": shown is None}
 
-def _release_dict(measure, by, period, filters, scope, release, threshold) -> dict:
-    rows, margins = [], []
-    if release is not None:
-        for key in release.cells():
-            value = release.shown(key)
-            if release.values[key] == 0:
-                continue  # absent = 0 (zeros are never suppressed)
-            rows.append(
-                {**dict(zip(by, key, strict=True)), "count": value, "suppressed": value is None}
-            )
-        for key in release.totals():
-            value = release.shown(key)
-            margins.append(
-                {
-                    **{name: ("*" if v is None else v) for name, v in zip(by, key, strict=True)},
-                    "count": value,
-                    "suppressed": value is None,
-                }
-            )
-    multi = [name for name in by if DIMENSIONS[name].multi_valued]
+    rows = [
+        entry(dict(zip(by, key, strict=True)), cells.get(key, (0, 0))) for key in product(*domains)
+    ]
+    totals = []
+    margins = [names[:i] + names[i + 1 :] for i in range(len(names))]
+    if len(names) > 1:
+        margins.append(())
+    for margin in margins:
+        found = groups.get(margin)
+        for key in product(*(domains[by.index(n)] for n in margin)):
+            values = {n: (key[margin.index(n)] if n in margin else TOTAL) for n in by}
+            totals.append(entry(values, found.get(key, (0, 0))))
+    published_at = publication_time()
     return {
         "measure": measure,
         "dimensions": by,
         "period": period,
         "filters": filters or {},
         "scope": "national" if scope.association_id is None else "association",
-        "threshold": threshold,
-        "privacy": "suppression",
+        "privacy": "cell-key",
+        "threshold": cellkey.threshold(),
+        "max_noise": cellkey.MAX_NOISE,
+        "published_at": published_at.isoformat() if published_at else None,
         "rows": rows,
-        "totals": margins,
-        # The several-categories note comes first when there is one (web/charts.py
-        # replaces it with the dimensions' names).
-        "notes": (
-            [
-                str(
-                    _(
-                        "%(dimensions)s: a person may count in several categories; "
-                        "totals are sums of cells."
-                    )
-                    % {"dimensions": ", ".join(multi)}
-                )
-            ]
-            if multi
-            else []
-        ),
+        "totals": totals,
+        "notes": _notes(by),
     }
+
+
+def _notes(by: list[str]) -> list[str]:
+    """The several-categories note first when there is one (web/charts.py
+    replaces it with the dimensions' names), then how the figures are protected."""
+    multi = [name for name in by if DIMENSIONS[name].multi_valued]
+    notes = []
+    if multi:
+        notes.append(
+            str(
+                _(
+                    "%(dimensions)s: a person may count in several categories; "
+                    "totals count each person once."
+                )
+                % {"dimensions": ", ".join(multi)}
+            )
+        )
+    notes.append(str(protection_note()))
+    return notes
+
+
+def protection_note() -> str:
+    return str(
+        _(
+            "To keep people anonymous, every figure is moved by a small fixed amount (at most "
+            "%(noise)s either way) and figures under %(k)s are not shown, so totals may differ "
+            "from the sum of their cells."
+        )
+        % {"noise": cellkey.MAX_NOISE, "k": cellkey.threshold()}
+    )
 
 
 class _Percentile(Aggregate):
@@ -270,26 +281,22 @@ def acceptance_delays(
     *, by: list[str], period: str | None, filters: dict[str, str], user: User
 ) -> dict[str, Any]:
     """Days from submission to acceptance, median and p90, per cell, computed in
-    SQL. A cell's median and p90 are shown only when its count is shown by the
-    protected count release (small groups' medians would identify people)."""
+    SQL over the cell's accepted referrals. They are shown only when the number
+    of accepted referrals they are computed from is itself shown under the same
+    rule (its perturbed figure reaches the threshold) and truly reaches it, in
+    whole days: a median of a few people would describe them."""
     if connection.vendor != "postgresql":
         raise ValidationFailed(
             _("Invalid input."),
             fields={"measure": [_("Delays need PostgreSQL (percentiles in SQL).")]},
         )
-    scope = scope_for(user)
     release = table(measure="referrals", by=by, period=period, filters=filters, user=user)
-    names = list(dict.fromkeys([*by, *filters]))
-    qs = base_queryset(measure="referrals", scope=scope, names=names).filter(
-        parse_period(period, "submitted_at"), accepted_at__isnull=False
-    )
-    qs = qs.annotate(**relations_for(names))
-    annotations: dict[str, Any] = {}
-    for name in names:
-        annotations.update(DIMENSIONS[name].annotations("submitted_at"))
-    qs = qs.annotate(**annotations)
-    for name, value in filters.items():
-        qs = qs.filter(**{f"d_{name}": _coerce(name, value)})
+    scope = scope_for(user)
+    checked = check_filters(filters)
+    names = list(dict.fromkeys([*by, *checked]))
+    qs = _filtered(
+        measure="referrals", names=names, period=period, filters=checked, scope=scope
+    ).filter(accepted_at__isnull=False)
     days = Func(
         F("accepted_at") - F("submitted_at"),
         template="EXTRACT(EPOCH FROM %(expressions)s) / 86400.0",
@@ -298,25 +305,30 @@ def acceptance_delays(
     rows = (
         qs.order_by()
         .values(*aliases)
-        .annotate(median=_Percentile(days, 0.5), p90=_Percentile(days, 0.9))
+        .annotate(
+            n=Count("referral_id"),
+            s=Sum("record_key"),
+            median=_Percentile(days, 0.5),
+            p90=_Percentile(days, 0.9),
+        )
     )
-    delays = {
-        tuple(DIMENSIONS[name].format(row) for name in by): (row["median"], row["p90"])
-        for row in rows
-    }
+    delays = {tuple(DIMENSIONS[name].format(row) for name in by): row for row in rows}
+    k = cellkey.threshold()
     for row in release["rows"]:
-        key = tuple(row[name] for name in by)
-        median, p90 = delays.get(key, (None, None))
-        shown = not row["suppressed"] and median is not None
-        row["median_days"] = round(median, 1) if shown else None
-        row["p90_days"] = round(p90, 1) if shown else None
+        found = delays.get(tuple(row[name] for name in by))
+        n, s = (found["n"], int(found["s"] or 0)) if found else (0, 0)
+        accepted = cellkey.published(n, s)
+        shown = accepted is not None and n >= k
+        row["accepted_count"] = accepted
+        row["median_days"] = round(found["median"]) if shown else None
+        row["p90_days"] = round(found["p90"]) if shown else None
     release["measure"] = "days_to_acceptance"
     release["notes"] = [
         *release["notes"],
         str(
             _(
-                "median_days and p90_days: from submission to acceptance, for cells whose "
-                "count is shown."
+                "median_days and p90_days: whole days from submission to acceptance, shown "
+                "when the number of accepted referrals they describe (accepted_count) is shown."
             )
         ),
     ]

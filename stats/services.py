@@ -12,13 +12,14 @@ import logging
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
-from cases.models import ProtectionStep
-from referral.models import Referral
+from cases.models import Case, ProtectionStep
+from referral.models import Referral, Routing, RoutingOutcome
 
+from .cellkey import record_key
 from .dimensions import fact_sources
-from .models import ReferralFact
+from .models import FactColumns, Publication, PublishedFact, PublishedStep, ReferralFact
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,12 @@ def fact_rows(
     sources = fact_sources(step_model)
     rows = qs.order_by("pk").values("pk", "submitted_at", **sources)
     for row in rows.iterator(chunk_size=5000):
-        fact = {"referral_id": row["pk"], "submitted_at": row["submitted_at"], "is_primary": True}
+        fact = {
+            "referral_id": row["pk"],
+            "submitted_at": row["submitted_at"],
+            "is_primary": True,
+            "record_key": record_key(row["pk"]),
+        }
         for column in COLUMNS:
             key = "case_association_id" if column == "case_association" else column
             fact[key] = row[f"f_{column}"]
@@ -97,6 +103,8 @@ def facts_rebuild(
 ) -> int:
     """Recompute the whole table, batch by batch of referral ids. Returns rows written."""
     last = referral_model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    # A migration's historical model may predate a column (record_key).
+    known = {f.attname for f in fact_model._meta.concrete_fields}
     written = 0
     for low in range(0, last + 1, batch):
         with transaction.atomic():
@@ -108,7 +116,10 @@ def facts_rebuild(
                 )
             )
             fact_model.objects.filter(referral_id__gte=low, referral_id__lt=low + batch).delete()
-            fact_model.objects.bulk_create([fact_model(**row) for row in rows], batch_size=5000)
+            fact_model.objects.bulk_create(
+                [fact_model(**{k: v for k, v in row.items() if k in known}) for row in rows],
+                batch_size=5000,
+            )
             written += len(rows)
     return written
 
@@ -118,6 +129,7 @@ def facts_drift(*, batch: int = 20_000) -> list[int]:
     fields = [
         "referral_id",
         "is_primary",
+        "record_key",
         "submitted_at",
         *("case_association_id" if c == "case_association" else c for c in COLUMNS),
     ]
@@ -149,3 +161,50 @@ def facts_repair() -> list[int]:
         for i in range(0, len(drifted), 1000):
             facts_refresh(referral_ids=drifted[i : i + 1000])
     return drifted
+
+
+# The columns a publication copies from ReferralFact.
+_COPIED = [f.column for f in FactColumns._meta.concrete_fields if f.name != "id"]
+
+
+@transaction.atomic
+def stats_publish() -> Publication:
+    """Publish the statistics: replace the published rows by the live ones as
+    they are now (one statement each, in one transaction: a release reads the
+    old publication or the new one, never a mix). Run on a fixed schedule
+    (settings.CELERY_BEAT_SCHEDULE) and by ``manage.py publish_stats``."""
+    fact, published, step = (
+        ReferralFact._meta.db_table,
+        PublishedFact._meta.db_table,
+        PublishedStep._meta.db_table,
+    )
+    routing, step_table, case = (
+        Routing._meta.db_table,
+        ProtectionStep._meta.db_table,
+        Case._meta.db_table,
+    )
+    columns = ", ".join(_COPIED)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One publisher at a time; releases keep reading the old rows meanwhile.
+            cursor.execute(f"LOCK TABLE {published} IN EXCLUSIVE MODE")
+        cursor.execute(f"DELETE FROM {step}")  # noqa: S608 - table names from the models
+        cursor.execute(f"DELETE FROM {published}")  # noqa: S608
+        cursor.execute(
+            f"INSERT INTO {published} ({columns}, pending_association_id) "  # noqa: S608
+            f"SELECT {columns}, (SELECT r.association_id FROM {routing} r "
+            f"WHERE r.referral_id = {fact}.referral_id AND r.outcome = %s "
+            f"ORDER BY r.id DESC LIMIT 1) FROM {fact}",
+            [RoutingOutcome.PENDING],
+        )
+        rows = cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {step} (referral_id, kind) "  # noqa: S608
+            f"SELECT DISTINCT c.referral_id, s.kind FROM {step_table} s "
+            f"JOIN {case} c ON c.id = s.case_id WHERE s.status = %s",
+            [ProtectionStep.Status.DONE],
+        )
+    referrals = PublishedFact.objects.filter(is_primary=True).count()
+    publication = Publication.objects.create(referrals=referrals, rows=rows)
+    logger.info("statistics published: %d referrals, %d rows", referrals, rows)
+    return publication

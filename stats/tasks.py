@@ -18,3 +18,15 @@ from . import services
 )
 def facts_repair_task() -> int:
     return len(services.facts_repair())
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    time_limit=3600,
+    soft_time_limit=3500,
+)
+def publish_task() -> int:
+    return services.stats_publish().referrals

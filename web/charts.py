@@ -165,6 +165,11 @@ class ReleaseView:
     notes: list[str]
     suppressed_count: int
 
+    @property
+    def all_hidden(self) -> bool:
+        """No figure of the grid reaches the threshold (nothing to draw)."""
+        return all(c.suppressed for c in self.cells)
+
 
 MAX_BARS = 60
 ROW = 46
@@ -227,7 +232,9 @@ def release_view(
     notes = list(release["notes"])
     if multi:
         notes[0] = str(
-            _("%(dimensions)s: a person may count in several categories; totals are sums of cells.")
+            _(
+                "%(dimensions)s: a person may count in several categories; totals count each person once."
+            )
             % {"dimensions": ", ".join(multi)}
         )
     return ReleaseView(

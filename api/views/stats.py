@@ -1,5 +1,6 @@
 """Anonymised statistics for MIPROF (DESIGN §7): JSON or CSV (`?format=csv`).
-Only protected aggregates; every release is written to the access log."""
+Only protected aggregates (the cell-key method, docs/statistics.md); every
+release is written to the access log; throttled per user (`stats` scope)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from audit.models import AccessAction
@@ -16,14 +19,22 @@ from audit.services import access_log_write
 from common.errors import ValidationFailed
 from stats.dimensions import DIMENSIONS
 from stats.export import release_csv, release_log, report_log
-from stats.privacy import noisy_table
 from stats.reports import report
 from stats.selectors import acceptance_delays, parse_by, table
 
-from ..schema import BAD_REQUEST, UNAUTHORIZED
+from ..schema import BAD_REQUEST, THROTTLED, UNAUTHORIZED
 from .common import FORBIDDEN
 
-RESERVED = {"by", "period", "format", "privacy", "epsilon"}
+RESERVED = {"by", "period", "format", "privacy"}
+THROTTLES = [*api_settings.DEFAULT_THROTTLE_CLASSES, ScopedRateThrottle]
+
+
+class StatsThrottled(APIView):
+    """Every statistics view: the default throttles plus the `stats` scope
+    (MNR_THROTTLE_STATS per user), since each release costs a grouped query."""
+
+    throttle_classes = THROTTLES
+    throttle_scope = "stats"
 
 
 def _filters(request: Request) -> dict[str, str]:
@@ -60,13 +71,12 @@ STATS_PARAMETERS = [
     OpenApiParameter(
         "privacy",
         OpenApiTypes.STR,
-        enum=["suppression", "dp"],
+        enum=["cell-key"],
         description=(
-            "`dp`: counts noised by OpenDP (needs `epsilon` and `period`; spends the "
-            "caller's privacy budget for that period; 409 once spent; 400 without OpenDP)."
+            "Every release is protected by the cell-key method (the only value); "
+            "differential privacy on demand is no longer offered (400)."
         ),
     ),
-    OpenApiParameter("epsilon", OpenApiTypes.NUMBER, description="With `privacy=dp`."),
     OpenApiParameter(
         "<dimension>",
         OpenApiTypes.STR,
@@ -75,36 +85,34 @@ STATS_PARAMETERS = [
 ]
 
 
-class StatsView(APIView):
+class StatsView(StatsThrottled):
     measure = "referrals"
     renderer_classes = [JSONRenderer, CSVRenderer]
 
     def get(self, request: Request) -> Response:
         by = parse_by(request.query_params.get("by"))
         filters = _filters(request)
-        privacy = request.query_params.get("privacy", "suppression")
-        if privacy not in ("suppression", "dp"):
+        if request.query_params.get("privacy", "cell-key") != "cell-key":
             raise ValidationFailed(
-                _("Invalid input."), fields={"privacy": [_("`suppression` or `dp`.")]}
+                _("Invalid input."),
+                fields={
+                    "privacy": [
+                        _(
+                            "Every release is protected by the cell-key method; differential "
+                            "privacy on demand is no longer offered."
+                        )
+                    ]
+                },
             )
-        arguments = {
-            "measure": self.measure,
-            "by": by,
-            "period": request.query_params.get("period"),
-            "filters": filters,
-            "user": request.user,
-        }
-        if privacy == "dp":
-            release = noisy_table(epsilon=request.query_params.get("epsilon"), **arguments)
-        else:
-            release = table(**arguments)
-        release_log(
-            actor=request.user,
+        release = table(
             measure=self.measure,
             by=by,
+            period=request.query_params.get("period"),
             filters=filters,
-            release=release,
-            privacy=privacy,
+            user=request.user,
+        )
+        release_log(
+            actor=request.user, measure=self.measure, by=by, filters=filters, release=release
         )
         return Response(release)
 
@@ -115,13 +123,15 @@ RESPONSES = {
         description=(
             '`{"measure", "dimensions", "rows": [{<dimension>: value, "count": n | null, '
             '"suppressed": bool}], "totals": [... "*" for a summed dimension ...], '
-            '"threshold": k, ...}`. Cells under k and the cells that would let them be '
-            "recomputed are suppressed (count null)."
+            '"privacy": "cell-key", "threshold": k, "max_noise": d, "published_at", ...}`. '
+            "Every cell of the dimensions' domains is listed; each figure is perturbed by at "
+            "most d, the same way every time, and figures under k are null."
         ),
     ),
     400: BAD_REQUEST,
     401: UNAUTHORIZED,
     403: FORBIDDEN,
+    429: THROTTLED,
 }
 
 
@@ -162,16 +172,17 @@ class CaseStatsView(StatsView):
         return super().get(request)
 
 
-class DelayStatsView(APIView):
+class DelayStatsView(StatsThrottled):
     @extend_schema(
         tags=["statistics"],
         operation_id="stats_acceptance_delays",
-        parameters=[p for p in STATS_PARAMETERS if p.name not in ("privacy", "epsilon", "format")],
+        parameters=[p for p in STATS_PARAMETERS if p.name not in ("privacy", "format")],
         responses=RESPONSES,
         description=(
-            "Days from submission to acceptance (median, p90) per cell, with the "
-            "protected counts; a cell's delays are shown only when its count is. "
-            "PostgreSQL only (percentiles computed in SQL)."
+            "Days from submission to acceptance (median, p90, whole days) per cell, with "
+            "the protected counts; a cell's delays are shown only when the number of "
+            "accepted referrals they are computed from (`accepted_count`) is shown and "
+            "reaches the threshold. PostgreSQL only (percentiles computed in SQL)."
         ),
     )
     def get(self, request: Request) -> Response:
@@ -190,7 +201,7 @@ class DelayStatsView(APIView):
         return Response(release)
 
 
-class ReportView(APIView):
+class ReportView(StatsThrottled):
     @extend_schema(
         tags=["statistics"],
         operation_id="stats_report",
@@ -210,6 +221,7 @@ class ReportView(APIView):
             400: BAD_REQUEST,
             401: UNAUTHORIZED,
             403: FORBIDDEN,
+            429: THROTTLED,
         },
         description=(
             "`survey`: France's yearly survey of victims followed by associations "

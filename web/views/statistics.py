@@ -18,12 +18,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from rest_framework.throttling import SimpleRateThrottle
 
 from stats.dimensions import DIMENSIONS
+from stats.domains import public_domain
 from stats.export import release_csv, release_log, report_log
-from stats.privacy import public_domain
 from stats.reports import report
-from stats.selectors import MAX_DIMENSIONS, parse_by, scope_for, table
+from stats.selectors import MAX_DIMENSIONS, parse_by, publication_time, scope_for, table
 
 from ..access import member_required
 from ..charts import (
@@ -80,7 +81,7 @@ class CrossingForm(MnrForm):
                 ),
             )
         for name in FILTERS:
-            values = public_domain(name, "2000")
+            values = public_domain(name)
             self.fields[name] = forms.CharField(
                 label=dimension_label(name),
                 required=False,
@@ -202,6 +203,7 @@ def _dashboard(
             "crossing": crossing_view,
             "csv_query": request.GET.urlencode() if release is not None else "",
             "scope_national": scope.association_id is None,
+            "published_at": publication_time(),
             "filter_fields": [form[name] for name in FILTERS],
             "by_fields": [form[name] for name in BY_FIELDS],
             "filters_open": any(request.GET.get(name) for name in FILTERS),
@@ -213,9 +215,32 @@ def _dashboard(
     )
 
 
+class StatsThrottle(SimpleRateThrottle):
+    """The API's `stats` allowance (MNR_THROTTLE_STATS), shared with it: the
+    same cache key per user, whichever adapter asks."""
+
+    scope = "stats"
+
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
+def _throttled(request: HttpRequest) -> HttpResponse | None:
+    if StatsThrottle().allow_request(request, None):
+        return None
+    return render(
+        request,
+        "web/error.html",
+        {"error_messages": [_("Too many statistics requests: wait a minute and try again.")]},
+        status=429,
+    )
+
+
 @member_required()
 def dashboard(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)  # NotAllowed → the 403 page, logged
+    if refused := _throttled(request):
+        return refused
     labeller = Labeller()
     form, release = _crossing(request, labeller)
     return _dashboard(request, form=form, release=release, labeller=labeller, scope=scope)
@@ -226,6 +251,8 @@ def csv_download(request: HttpRequest) -> HttpResponse:
     """The crossing of the dashboard as CSV: the API's ``format=csv`` rendering.
     Bad parameters give the dashboard with its field errors."""
     scope = scope_for(request.user)
+    if refused := _throttled(request):
+        return refused
     labeller = Labeller()
     form, release = _crossing(request, labeller)
     if release is None:

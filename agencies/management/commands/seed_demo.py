@@ -56,6 +56,10 @@ class Command(BaseCommand):
             quiet = override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend")
             with quiet, transaction.atomic():
                 made = referral_demo.seed_referrals(count=options["referrals"])
+            # The statistics show the last publication: publish the demo's figures.
+            from stats.services import stats_publish
+
+            stats_publish()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(demo.AGENCIES)} agencies, {len(demo.USERS)} accounts "
