@@ -204,6 +204,10 @@ def stats_publish() -> Publication:
             f"JOIN {case} c ON c.id = s.case_id WHERE s.status = %s",
             [ProtectionStep.Status.DONE],
         )
+        if connection.vendor == "postgresql":
+            # Fresh planner statistics: the releases' plans depend on them.
+            cursor.execute(f"ANALYZE {published}")
+            cursor.execute(f"ANALYZE {step}")
     referrals = PublishedFact.objects.filter(is_primary=True).count()
     publication = Publication.objects.create(referrals=referrals, rows=rows)
     logger.info("statistics published: %d referrals, %d rows", referrals, rows)
