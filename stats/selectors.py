@@ -141,6 +141,9 @@ def figures(
     qs = _filtered(measure=measure, names=names, period=period, filters=filters, scope=scope)
     date_field = MEASURES[measure]
     aliases = [alias for name in by for alias in DIMENSIONS[name].annotations(date_field)]
+    if not aliases:  # the grand total: one aggregate, no grouping
+        total = qs.order_by().aggregate(n=Count("referral_id"), s=Sum("record_key"))
+        return {(): (total["n"], int(total["s"] or 0))} if total["n"] else {}
     rows = qs.order_by().values(*aliases).annotate(n=Count("referral_id"), s=Sum("record_key"))
     result: Figures = {}
     for row in rows:
