@@ -172,27 +172,30 @@ def test_a_grid_too_large_is_refused_before_any_figure_is_computed(api, world, d
     assert not any("stats_publishedfact" in q["sql"] for q in queries.captured_queries)
 
 
-def test_stats_are_throttled_per_user(api, world, data, settings):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {
-            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-            "stats": "3/min",
-        },
-    }
+def test_stats_are_throttled_per_user(api, world, data, monkeypatch):
+    """The API and the pages share one allowance per user (MNR_THROTTLE_STATS)."""
+    from rest_framework.settings import api_settings
     from rest_framework.throttling import ScopedRateThrottle
 
-    ScopedRateThrottle.THROTTLE_RATES = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
-    try:
-        codes = [get(api, world.analyst, "by=sex").status_code for _ in range(4)]
-        assert codes == [200, 200, 200, 429]
-        assert api.get(world.analyst, "/api/v1/stats/reports/survey/?year=2026").status_code == 429
-        # Another user has their own allowance.
-        assert get(api, world.coordinator, "by=sex").status_code == 200
-    finally:
-        from rest_framework.settings import api_settings
+    from tests.helpers import login_with_second_factor
+    from web.views.statistics import StatsThrottle
 
-        ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    rates = {**api_settings.DEFAULT_THROTTLE_RATES, "stats": "3/min"}
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", rates)
+    monkeypatch.setattr(StatsThrottle, "THROTTLE_RATES", rates)
+    codes = [get(api, world.analyst, "by=sex").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    assert api.get(world.analyst, "/api/v1/stats/reports/survey/?year=2026").status_code == 429
+    from django.test import Client
+
+    page = Client(SERVER_NAME="localhost")
+    login_with_second_factor(page, world.analyst)
+    assert page.get("/statistics/").status_code == 429  # the same allowance
+    # Another user has their own allowance.
+    assert get(api, world.coordinator, "by=sex").status_code == 200
+    other = Client(SERVER_NAME="localhost")
+    login_with_second_factor(other, world.coordinator)
+    assert other.get("/statistics/?measure=referrals&by=sex").status_code == 200
 
 
 def test_roles(api, world, data, exact):
