@@ -137,48 +137,87 @@ def figures(
     grouped in SQL. A referral is counted once per group: one published row per
     referral, or per form when the form is grouped or filtered by, and one per
     kind of step delivered."""
+    return _figures(measure=measure, by=by, period=period, filters=filters, scope=scope)[0]
+
+
+def _figures(
+    *,
+    measure: str,
+    by: list[str],
+    period: str | None,
+    filters: dict[str, Any],
+    scope: Scope,
+) -> tuple[Figures, Figures | None]:
+    """The figures, and — when the form is grouped by, one row per form — the
+    same over each referral's primary row only, from which the groupings without
+    the form are summed (each referral has one primary row: counted once)."""
     names = list(dict.fromkeys([*by, *filters]))
     qs = _filtered(measure=measure, names=names, period=period, filters=filters, scope=scope)
     date_field = MEASURES[measure]
     aliases = [alias for name in by for alias in DIMENSIONS[name].annotations(date_field)]
     if not aliases:  # the grand total: one aggregate, no grouping
         total = qs.order_by().aggregate(n=Count("referral_id"), s=Sum("record_key"))
-        return {(): (total["n"], int(total["s"] or 0))} if total["n"] else {}
-    rows = qs.order_by().values(*aliases).annotate(n=Count("referral_id"), s=Sum("record_key"))
+        return ({(): (total["n"], int(total["s"] or 0))} if total["n"] else {}), None
+    with_primary = "exploitation_form" in by and "exploitation_form" not in filters
+    aggregates: dict[str, Any] = {"n": Count("referral_id"), "s": Sum("record_key")}
+    if with_primary:
+        primary = Q(is_primary=True)
+        aggregates |= {
+            "n1": Count("referral_id", filter=primary),
+            "s1": Sum("record_key", filter=primary),
+        }
     result: Figures = {}
-    for row in rows:
+    primaries: Figures = {}
+    for row in qs.order_by().values(*aliases).annotate(**aggregates):
         key = tuple(DIMENSIONS[name].format(row) for name in by)
         n, s = result.get(key, (0, 0))
         result[key] = (n + row["n"], s + int(row["s"] or 0))
-    return result
+        if with_primary:
+            n, s = primaries.get(key, (0, 0))
+            primaries[key] = (n + row["n1"], s + int(row["s1"] or 0))
+    return result, (primaries if with_primary else None)
+
+
+def _summed(rows: Figures, finer: tuple[str, ...], names: tuple[str, ...]) -> Figures:
+    positions = [finer.index(n) for n in names]
+    summed: Figures = {}
+    for key, (n, s) in rows.items():
+        sub = tuple(key[i] for i in positions)
+        count, keys = summed.get(sub, (0, 0))
+        summed[sub] = (count + n, keys + s)
+    return summed
 
 
 class _Groups:
     """The figures of every grouping a release needs (its cells, each margin,
     the grand total). A grouping is summed from a finer one already computed
     when the dimensions summed over are single-valued (a referral is in one of
-    their categories: same records, same count, same key sum); otherwise it is
-    counted in SQL, so that each person counts once."""
+    their categories: same records, same count, same key sum) or are the form,
+    summed over primary rows; otherwise it is counted in SQL, so that each
+    person counts once."""
 
     def __init__(self, *, measure: str, period: str | None, filters: dict, scope: Scope) -> None:
         self.arguments = {"measure": measure, "period": period, "filters": filters, "scope": scope}
         self.done: dict[tuple[str, ...], Figures] = {}
+        self.primary: dict[tuple[str, ...], Figures] = {}
 
     def get(self, names: tuple[str, ...]) -> Figures:
         if names in self.done:
             return self.done[names]
-        for finer, rows in self.done.items():
+        for finer, rows in list(self.done.items()):
+            if not set(names) <= set(finer):
+                continue
             extra = [n for n in finer if n not in names]
-            if set(names) <= set(finer) and all(not DIMENSIONS[n].multi_valued for n in extra):
-                positions = [finer.index(n) for n in names]
-                summed: Figures = {}
-                for key, (n, s) in rows.items():
-                    sub = tuple(key[i] for i in positions)
-                    count, keys = summed.get(sub, (0, 0))
-                    summed[sub] = (count + n, keys + s)
-                self.done[names] = summed
-                return summed
-        self.done[names] = figures(by=list(names), **self.arguments)
+            multi = [n for n in extra if DIMENSIONS[n].multi_valued]
+            if not multi:
+                self.done[names] = _summed(rows, finer, names)
+                return self.done[names]
+            if multi == ["exploitation_form"] and finer in self.primary:
+                self.done[names] = _summed(self.primary[finer], finer, names)
+                return self.done[names]
+        self.done[names], primary = _figures(by=list(names), **self.arguments)
+        if primary is not None:
+            self.primary[names] = primary
         return self.done[names]
 
 
