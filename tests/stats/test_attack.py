@@ -190,11 +190,11 @@ def test_the_same_attack_breaks_unperturbed_figures(world, people, settings):
 # The differencing examples of issue 11, replayed.
 
 
-def _people(**groups):
-    out = []
-    for (sex, minor, dep), n in groups.items():
-        out += [Person(sex, minor, "NG", dep, "sexual_exploitation", 1 + i % 12) for i in range(n)]
-    return out
+def _year(attack: Attack, world, by: list[str], filters: dict | None = None) -> None:
+    """The analyst's release of 2025's referrals by ``by``, into the attack."""
+    _release(
+        attack, measure="referrals", by=by, period="2025", filters=filters or {}, user=world.analyst
+    )
 
 
 def test_sex_differencing_reveals_nothing(world):
@@ -210,24 +210,10 @@ def test_sex_differencing_reveals_nothing(world):
     )
     build(people, referrer=world.referrer, association=world.paris)
     attack = Attack(people, constants=constants())
-    _release(attack, measure="referrals", by=["sex"], period="2025", filters={}, user=world.analyst)
+    _year(attack, world, ["sex"])
     for sex in ("female", "male", "unknown"):
-        _release(
-            attack,
-            measure="referrals",
-            by=["minor"],
-            period="2025",
-            filters={"sex": sex},
-            user=world.analyst,
-        )
-    _release(
-        attack,
-        measure="referrals",
-        by=["sex", "minor"],
-        period="2025",
-        filters={},
-        user=world.analyst,
-    )
+        _year(attack, world, ["minor"], {"sex": sex})
+    _year(attack, world, ["sex", "minor"])
     assert_protected(attack)
 
 
@@ -242,22 +228,8 @@ def test_departement_differencing_reveals_nothing(world):
     build(people, referrer=world.referrer, association=world.paris)
     attack = Attack(people, constants=constants())
     for filters in ({}, {"sex": "female"}, {"sex": "male"}):
-        _release(
-            attack,
-            measure="referrals",
-            by=["departement"],
-            period="2025",
-            filters=filters,
-            user=world.analyst,
-        )
-    _release(
-        attack,
-        measure="referrals",
-        by=["departement", "sex"],
-        period="2025",
-        filters={},
-        user=world.analyst,
-    )
+        _year(attack, world, ["departement"], filters)
+    _year(attack, world, ["departement", "sex"])
     assert_protected(attack)
 
 

@@ -326,3 +326,12 @@ def test_production_refuses_weak_statistics_settings(settings):
     settings.MNR_STATS_PERTURB = False
     with pytest.raises(SystemCheckError, match=r"mnr\.E102"):
         call_command("check", "--deploy", "--tag", "security")
+
+
+def test_the_monthly_task_publishes_the_live_figures(api, world, data):
+    from stats.models import Publication
+    from stats.tasks import publish_task
+
+    api.submitted(world.referrer, body(ADULT_BODY, person={"family_name": "Late"}))
+    assert publish_task.delay().get() == Referral.objects.count() == 19
+    assert Publication.objects.count() == 2  # the fixture's, then the task's
