@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class AgenciesConfig(AppConfig):
     name = "agencies"
     verbose_name = _("Structures")
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401

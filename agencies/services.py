@@ -25,6 +25,7 @@ from audit.services import access_log_write
 from common.choices import ExploitationForm, Public
 from common.errors import NotFound, ValidationFailed
 
+from . import signals
 from .models import Accreditation, Agency, ApiToken, Departement, Membership, User
 
 # Model permissions the platform agency's group holds in the admin site.
@@ -292,8 +293,13 @@ def membership_set(*, actor: User | None, user: User, agency: Agency, role: str)
             fields={"role": [_("This role does not exist in this kind of agency.")]},
         )
     membership = Membership.objects.select_for_update().filter(user=user).first()
+    ended: str | None = None
     if membership is None:
         membership = Membership(user=user)
+    elif membership.agency_id != agency.pk:
+        ended = signals.MOVED
+    elif membership.role != role:
+        ended = signals.ROLE_CHANGED
     membership.agency = agency
     membership.agency_kind = agency.kind
     membership.role = role
@@ -305,6 +311,8 @@ def membership_set(*, actor: User | None, user: User, agency: Agency, role: str)
         user.is_staff = is_staff
         _set_history_user(user, actor)
         user.save(update_fields=["is_staff"])
+    if ended:
+        signals.access_ended.send(sender=Membership, user=user, reason=ended)
     return membership
 
 
@@ -317,6 +325,7 @@ def membership_remove(*, actor: User | None, membership: Membership) -> None:
     if user.is_staff and not user.is_superuser:
         user.is_staff = False
         user.save(update_fields=["is_staff"])
+    signals.access_ended.send(sender=Membership, user=user, reason=signals.REMOVED)
 
 
 @transaction.atomic
