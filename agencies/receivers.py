@@ -14,7 +14,12 @@ from .models import User
 
 @receiver(pre_save, sender=User, dispatch_uid="agencies.user_was_active")
 def _remember_active(sender: type[User], instance: User, **kwargs: Any) -> None:
-    if instance.pk is None or kwargs.get("raw"):
+    update_fields = kwargs.get("update_fields")
+    if (
+        instance.pk is None
+        or kwargs.get("raw")
+        or (update_fields is not None and "is_active" not in update_fields)
+    ):
         instance._was_active = None
         return
     instance._was_active = (
