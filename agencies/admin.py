@@ -19,6 +19,7 @@ from common.errors import ValidationFailed
 
 from . import services
 from .models import Accreditation, Agency, Departement, Membership, Region, User
+from .selectors import membership_of
 
 
 def _raise_as_form_errors(form: forms.ModelForm, exc: ValidationFailed) -> None:
@@ -234,7 +235,7 @@ class UserAdmin(BaseUserAdmin):
 
     @admin.display(description=_("agency"))
     def membership_agency(self, user: User) -> str:
-        membership = getattr(user, "membership", None)
+        membership = membership_of(user)
         return str(membership.agency) if membership else "—"
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:

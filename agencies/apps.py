@@ -7,4 +7,4 @@ class AgenciesConfig(AppConfig):
     verbose_name = _("Structures")
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401
+        from . import checks, receivers  # noqa: F401 - deployment checks, signal receivers

@@ -213,6 +213,10 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Platform administrator")
 
 
+# The people who work cases: an association's caseworkers and managers (the one
+# definition; an association has no other role).
+STAFF_ROLES: frozenset[str] = frozenset({Role.CASEWORKER, Role.MANAGER})
+
 # Which roles each kind of agency has; a check constraint on Membership enforces it.
 ROLES_BY_KIND: dict[str, tuple[str, ...]] = {
     AgencyKind.FRONTLINE: (Role.REFERRER, Role.MANAGER),
@@ -283,3 +287,28 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class SigninLockout(models.Model):
+    """Failed sign-in attempts on one username, shared by every worker process
+    (agencies/signin.py). One row per username tried, real or not, keyed by a
+    keyed hash of the casefolded username: the typed name is never stored.
+
+    ``failures`` counts the failed attempts of the window that began at
+    ``window_start``, plus the attempts being checked right now (each attempt
+    is counted before its password or code is checked); ``locked_until`` is set
+    when the count reaches ``MNR_SIGNIN_MAX_FAILURES``. Expired rows are purged
+    periodically (agencies.tasks.signin_lockouts_purge_task)."""
+
+    username_hash = models.CharField(max_length=64, primary_key=True)
+    failures = models.PositiveIntegerField(default=0)
+    window_start = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sign-in lockout")
+        verbose_name_plural = _("sign-in lockouts")
+        indexes = [models.Index(fields=["window_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.username_hash[:12]}… ({self.failures})"

@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +28,7 @@ from common.errors import NotFound, ValidationFailed
 
 from . import signals
 from .models import Accreditation, Agency, ApiToken, Departement, Membership, User
+from .system import desk_group, system_user
 
 # Model permissions the platform agency's group holds in the admin site.
 PLATFORM_ADMIN_PERMISSIONS: tuple[tuple[str, str], ...] = tuple(
@@ -271,14 +273,18 @@ def accreditation_update(
 # --- accounts and memberships -----------------------------------------------------
 
 
-def _sync_groups(user: User, agency: Agency | None) -> None:
-    """Keep the user in exactly the group of their agency."""
-    stale = user.groups.filter(agency__isnull=False)
+def _sync_groups(user: User, agency: Agency | None, role: str | None = None) -> None:
+    """Keep the user in exactly the group of their agency, and in the desk's group
+    while their role is the coordination desk's (the groups their grants come by)."""
+    desk = desk_group()
+    keep = set()
     if agency is not None:
-        stale = stale.exclude(pk=agency.group_id)
+        keep.add(agency.group_id)
+        if role == Membership.Role.COORDINATOR:
+            keep.add(desk.pk)
+    stale = user.groups.filter(Q(agency__isnull=False) | Q(pk=desk.pk)).exclude(pk__in=keep)
     user.groups.remove(*stale)
-    if agency is not None:
-        user.groups.add(agency.group_id)
+    user.groups.add(*keep)
 
 
 @transaction.atomic
@@ -305,7 +311,7 @@ def membership_set(*, actor: User | None, user: User, agency: Agency, role: str)
     membership.role = role
     _set_history_user(membership, actor)
     membership.save()
-    _sync_groups(user, agency)
+    _sync_groups(user, agency, role)
     is_staff = role == Membership.Role.ADMIN
     if user.is_staff != is_staff:
         user.is_staff = is_staff
@@ -394,3 +400,40 @@ def token_revoke(*, actor: User, token_id: int) -> ApiToken:
             action=AccessAction.TOKEN_REVOKE, actor=actor, target_type="token", target_id=token.pk
         )
     return token
+
+
+# Why every token of a person was revoked (the access log's ``detail.reason``).
+TOKENS_REVOKED_REASONS = (
+    "password_changed",
+    "two_factor_reset",
+    *signals.REASONS,  # deactivated, membership moved / removed, role changed
+)
+
+
+@transaction.atomic
+def tokens_revoke_all(*, user: User, actor: User | None, reason: str) -> int:
+    """Revoke every active token of a person whose reason to be trusted changed
+    (password, second factor, account, membership); each revocation is logged,
+    under the system user when no one in particular did it. Returns how many."""
+    if reason not in TOKENS_REVOKED_REASONS:
+        raise ValueError(f"unknown reason {reason!r}")
+    now = timezone.now()
+    ids = list(
+        ApiToken.objects.select_for_update()
+        .filter(user=user, revoked_at__isnull=True, expires_at__gt=now)
+        .values_list("pk", flat=True)
+    )
+    if not ids:
+        return 0
+    ApiToken.objects.filter(pk__in=ids).update(revoked_at=now)
+    if actor is None:
+        actor = system_user()
+    for token_id in ids:
+        access_log_write(
+            action=AccessAction.TOKEN_REVOKE,
+            actor=actor,
+            target_type="token",
+            target_id=token_id,
+            detail={"reason": reason, "user": user.pk},
+        )
+    return len(ids)

@@ -3,6 +3,8 @@ recorded under in history and audit."""
 
 from __future__ import annotations
 
+from django.contrib.auth.models import Group
+
 from .models import User
 
 SYSTEM_USERNAME = "mnr-system"
@@ -17,3 +19,15 @@ def system_user() -> User:
         user.set_unusable_password()
         user.save(update_fields=["password"])
     return user
+
+
+DESK_GROUP_NAME = "MNR coordination desk"
+
+
+def desk_group() -> Group:
+    """The group of the coordination desk's people (role "coordinator"), across
+    agencies: escalated referrals are granted to it, so analysts and managers of
+    the coordinating agency, who share its agency group, never see them.
+    Membership services keep it in step with the roles."""
+    group, _created = Group.objects.get_or_create(name=DESK_GROUP_NAME)
+    return group

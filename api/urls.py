@@ -1,7 +1,9 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from .views import agencies, audit, auth, cases, referrals, stats
+import common.converters  # noqa: F401  (registers <ref:…>)
+
+from .views import agencies, audit, auth, cases, referrals, shares, stats
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -24,35 +26,49 @@ urlpatterns = [
     ),
     path("referrals/", referrals.ReferralListView.as_view(), name="api-referrals"),
     path(
-        "referrals/<str:reference>/",
+        "referrals/<ref:reference>/",
         referrals.ReferralDetailView.as_view(),
         name="api-referral-detail",
     ),
     path(
-        "referrals/<str:reference>/withdraw/",
+        "referrals/<ref:reference>/withdraw/",
         referrals.ReferralWithdrawView.as_view(),
         name="api-referral-withdraw",
     ),
     path(
-        "referrals/<str:reference>/assign/",
+        "referrals/<ref:reference>/assign/",
         referrals.ReferralAssignView.as_view(),
         name="api-referral-assign",
     ),
     path("cases/", cases.CaseListView.as_view(), name="api-cases"),
-    path("cases/<str:reference>/", cases.CaseDetailView.as_view(), name="api-case"),
-    path("cases/<str:reference>/steps/", cases.StepListView.as_view(), name="api-case-steps"),
+    path("cases/<ref:reference>/", cases.CaseDetailView.as_view(), name="api-case"),
+    path("cases/<ref:reference>/steps/", cases.StepListView.as_view(), name="api-case-steps"),
     path(
-        "cases/<str:reference>/steps/<int:step_id>/",
+        "cases/<ref:reference>/steps/<int:step_id>/",
         cases.StepDetailView.as_view(),
         name="api-case-step",
     ),
-    path("cases/<str:reference>/notes/", cases.NoteListView.as_view(), name="api-case-notes"),
+    path("cases/<ref:reference>/notes/", cases.NoteListView.as_view(), name="api-case-notes"),
     path(
-        "cases/<str:reference>/timeline/",
+        "cases/<ref:reference>/timeline/",
         audit.CaseTimelineView.as_view(),
         name="api-case-timeline",
     ),
-    path("cases/<str:reference>/export/", audit.CaseExportView.as_view(), name="api-case-export"),
+    path("cases/<ref:reference>/export/", audit.CaseExportView.as_view(), name="api-case-export"),
+    path(
+        "cases/<ref:reference>/shares/", shares.CaseShareListView.as_view(), name="api-case-shares"
+    ),
+    path(
+        "cases/<ref:reference>/shares/<int:share_id>/end/",
+        shares.CaseShareEndView.as_view(),
+        name="api-case-share-end",
+    ),
+    path("shared-cases/", shares.SharedCaseListView.as_view(), name="api-shared-cases"),
+    path(
+        "shared-cases/<ref:reference>/",
+        shares.SharedCaseDetailView.as_view(),
+        name="api-shared-case",
+    ),
     path("stats/referrals/", stats.ReferralStatsView.as_view(), name="api-stats-referrals"),
     path("stats/cases/", stats.CaseStatsView.as_view(), name="api-stats-cases"),
     path(
@@ -62,10 +78,10 @@ urlpatterns = [
     ),
     path("stats/reports/<str:name>/", stats.ReportView.as_view(), name="api-stats-report"),
     path("audit/access-log/", audit.AccessLogListView.as_view(), name="api-access-log"),
-    path("cases/<str:reference>/close/", cases.CaseCloseView.as_view(), name="api-case-close"),
-    path("cases/<str:reference>/reopen/", cases.CaseReopenView.as_view(), name="api-case-reopen"),
+    path("cases/<ref:reference>/close/", cases.CaseCloseView.as_view(), name="api-case-close"),
+    path("cases/<ref:reference>/reopen/", cases.CaseReopenView.as_view(), name="api-case-reopen"),
     path(
-        "cases/<str:reference>/transfer/",
+        "cases/<ref:reference>/transfer/",
         cases.CaseTransferView.as_view(),
         name="api-case-transfer",
     ),

@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Case, F, QuerySet, Value, When
 
 from agencies.models import Membership, User
+from agencies.selectors import membership_of
 from common.errors import NotAllowed
 
 from .models import AccessAction, AccessLog
-from .services import access_log_write
 
 
-def access_log_visible_to(*, user: User, log: dict | None = None) -> QuerySet[AccessLog]:
+def access_log_visible_to(*, user: User) -> QuerySet[AccessLog]:
     """Platform admin: everything. An agency's manager: their agency's entries.
-    Anyone else: refused. With ``log`` (the filters asked), the reading itself is
-    written to the access log."""
-    membership = getattr(user, "membership", None) if user.is_authenticated else None
+    Anyone else: refused. The API writes the reading itself to the access log
+    once the filters asked are valid (api/views/audit.py). ``shown_target`` is
+    what the reader may see of each entry's target."""
+    membership = membership_of(user)
     if membership is None:
         raise NotAllowed()
     qs = AccessLog.objects.select_related("agency").order_by("-pk")
     if membership.role == Membership.Role.MANAGER:
-        qs = qs.filter(agency_id=membership.agency_id)
-    elif membership.role != Membership.Role.ADMIN:
-        raise NotAllowed()
-    if log is not None:
-        access_log_write(
-            action=AccessAction.AUDIT_VIEW, actor=user, target_type="access_log", detail=log
+        # A refusal names what was asked for, maybe another agency's reference:
+        # its manager sees that it happened, not the reference (the platform
+        # administrator does).
+        qs = qs.filter(agency_id=membership.agency_id).annotate(
+            shown_target=Case(
+                When(action=AccessAction.REFUSAL, then=Value("")), default=F("target_id")
+            )
         )
+    elif membership.role == Membership.Role.ADMIN:
+        qs = qs.annotate(shown_target=F("target_id"))
+    else:
+        raise NotAllowed()
     return qs

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency
 from agencies.system import SYSTEM_USERNAME
-from cases.models import Case, CaseNote, ProtectionStep, Transfer
+from cases.models import Case, CaseNote, CaseShare, ProtectionStep, Transfer
 from referral.models import Referral, Routing
 
 
@@ -65,6 +65,7 @@ def build_timeline(case: Case) -> list[Event]:
     routing_rows = _rows(Routing.history.filter(referral_id=referral_id))
     step_rows = _rows(ProtectionStep.history.filter(case_id=case.pk))
     transfer_rows = _rows(Transfer.history.filter(case_id=case.pk))
+    share_rows = _rows(CaseShare.history.filter(case_id=case.pk))
     notes = list(
         CaseNote.objects.filter(case=case)
         .select_related("author")
@@ -72,6 +73,7 @@ def build_timeline(case: Case) -> list[Event]:
     )
     agency_ids = {r.association_id for r in routing_rows} | {r.association_id for r in case_rows}
     agency_ids |= {r.to_association_id for r in transfer_rows}
+    agency_ids |= {r.grantee_agency_id for r in share_rows}
     names = dict(Agency.objects.filter(pk__in=agency_ids).values_list("pk", "name"))
 
     def add(row: Any, event: str, text: str, object_type: str, order: int = 0) -> None:
@@ -214,5 +216,36 @@ def build_timeline(case: Case) -> list[Event]:
                 else _("Transfer to %(association)s rejected")
             )
             add(row, f"transfer_{row.status}", text % {"association": name}, "transfer", 6)
+
+    purposes = dict(CaseShare.Purpose.choices)
+    ends = {
+        CaseShare.End.REVOKED: _("Share with %(agency)s ended"),
+        CaseShare.End.EXPIRED: _("Share with %(agency)s expired"),
+        CaseShare.End.ACCESS_ENDED: _("Share with %(agency)s ended: the person's access ended"),
+        CaseShare.End.CASE_MOVED: _("Share with %(agency)s ended by the transfer"),
+    }
+    for row, before, changed in _changes(share_rows, ("ended_at",)):
+        agency = names.get(row.grantee_agency_id, "?")
+        if before is None:
+            add(
+                row,
+                "case_shared",
+                _("Shared with a person of %(agency)s (%(purpose)s) until %(until)s")
+                % {
+                    "agency": agency,
+                    "purpose": purposes.get(row.purpose, row.purpose),
+                    "until": row.until.isoformat(),
+                },
+                "share",
+                7,
+            )
+        elif "ended_at" in changed and row.ended_at:
+            add(
+                row,
+                "share_ended",
+                ends.get(row.end_reason, "%(agency)s") % {"agency": agency},
+                "share",
+                7,
+            )
 
     return sorted(events, key=lambda e: (e.at, e.order, e.object_id))

@@ -75,6 +75,12 @@ class Case(models.Model):
         ordering = ["-opened_at", "-pk"]
         verbose_name = _("case")
         verbose_name_plural = _("cases")
+        permissions = [
+            ("decide_transfer", "Can accept or reject a pending transfer of the case"),
+            ("view_case_profile", "Can read the person's profile of a shared case"),
+            ("view_case_plan", "Can read the protection plan of a shared case"),
+            ("view_case_notes", "Can read the notes of a shared case"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=CaseStatus.values), name="case_status_valid"
@@ -309,6 +315,97 @@ class Transfer(models.Model):
 
     def __str__(self) -> str:
         return f"transfer {self.pk} of {self.case_id}"
+
+
+class SharePurpose(models.TextChoices):
+    CHILD_PROTECTION = "child_protection", _("Child protection (CRIP)")
+    LEGAL = "legal", _("Legal counsel")
+    HEALTH = "health", _("Health care")
+    INTERPRETING = "interpreting", _("Interpreting")
+    OTHER = "other", _("Other purpose")
+
+
+class SharePart(models.TextChoices):
+    PROFILE = "profile", _("The person's profile")
+    PLAN = "plan", _("The protection plan")
+    NOTES = "notes", _("The notes")
+
+
+class ShareEnd(models.TextChoices):
+    REVOKED = "revoked", _("Revoked")
+    EXPIRED = "expired", _("Expired")
+    ACCESS_ENDED = "access_ended", _("The person's access ended")
+    CASE_MOVED = "case_moved", _("The case moved to another association")
+
+
+class CaseShare(models.Model):
+    """One case shared read-only with a named person of another agency, for a
+    stated purpose, on the parts that purpose needs, until a date. Its grants
+    (user grants on the case, one per part) are given and ended by cases.grants."""
+
+    Purpose = SharePurpose
+    Part = SharePart
+    End = ShareEnd
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="shares")
+    grantee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="case_shares",
+        verbose_name=_("shared with"),
+    )
+    grantee_agency = models.ForeignKey(
+        "agencies.Agency", on_delete=models.PROTECT, related_name="+", verbose_name=_("agency")
+    )
+    purpose = models.CharField(_("purpose"), max_length=20, choices=SharePurpose.choices)
+    purpose_detail = models.CharField(_("purpose, in short"), max_length=200)
+    parts = models.JSONField(_("parts shared"), default=list)
+    until = models.DateField(_("until"))
+    shared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    shared_at = models.DateTimeField(_("shared at"))
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    end_reason = models.CharField(
+        _("how it ended"), max_length=16, choices=ShareEnd.choices, blank=True, default=""
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-shared_at", "-pk"]
+        verbose_name = _("case share")
+        verbose_name_plural = _("case shares")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "grantee"],
+                condition=Q(ended_at__isnull=True),
+                name="case_share_one_active_per_person",
+            ),
+            models.CheckConstraint(
+                condition=Q(purpose__in=SharePurpose.values), name="case_share_purpose_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True, end_reason="")
+                | Q(ended_at__isnull=False, end_reason__in=ShareEnd.values),
+                name="case_share_end_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["until"], condition=Q(ended_at__isnull=True), name="case_share_active_until"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"share {self.pk} of {self.case_id}"
+
+    @property
+    def active(self) -> bool:
+        return self.ended_at is None
 
 
 class CaseUserObjectPermission(UserObjectPermissionBase):

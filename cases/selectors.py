@@ -1,34 +1,41 @@
 """Reads with rules on cases, steps, notes and transfers (DESIGN §5).
 
-A case is visible to the members of the owning association, through the
-group grant of the direct foreign-key table, filtered with one Exists. Anything
-else is "not found"."""
+What a person sees comes from the per-object grants only (cases.grants): the
+owning association's group holds view_case; a person a case is shared with
+holds the part grants of their share (read through the shared-case selectors).
+Anything else is "not found", with the same work and the same access-log entry
+whether the case exists or not."""
 
 from __future__ import annotations
 
+import functools
+import operator
+from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from agencies.models import Membership, User
+from agencies.models import STAFF_ROLES, Membership, User
+from agencies.selectors import membership_of
 from audit.models import AccessAction
 from audit.services import access_log_write
 from common.errors import NotAllowed, NotFound
 from referral.models import Routing, RoutingOutcome
 
+from . import grants
 from .models import (
     OPEN_STEP_STATUSES,
     Case,
-    CaseGroupObjectPermission,
     CaseNote,
+    CaseShare,
+    CaseUserObjectPermission,
     ProtectionStep,
+    SharePart,
     Transfer,
     TransferStatus,
 )
-
-STAFF_ROLES = (Membership.Role.CASEWORKER, Membership.Role.MANAGER)
 
 
 def _overdue_q(today: date, prefix: str = "") -> Q:
@@ -36,18 +43,10 @@ def _overdue_q(today: date, prefix: str = "") -> Q:
 
 
 def _visible(user: User) -> QuerySet[Case]:
-    """Cases on which a group of the user holds view_case (one Exists over the
-    grant table). A user is in exactly the group of their agency (kept so by the
-    membership services), so its id comes with the membership already loaded."""
-    membership = getattr(user, "membership", None) if user.is_authenticated else None
-    if membership is None:
+    """Cases on which the user holds view_case (the owning association)."""
+    if not user.is_authenticated:
         return Case.objects.none()
-    grant = CaseGroupObjectPermission.objects.filter(
-        content_object=OuterRef("pk"),
-        group_id=membership.agency.group_id,
-        permission__codename="view_case",
-    )
-    return Case.objects.filter(Exists(grant))
+    return Case.objects.filter(grants.held_q(user, grants.VIEW))
 
 
 def case_list_visible_to(*, user: User, today: date | None = None) -> QuerySet[Case]:
@@ -88,10 +87,10 @@ def case_get_for_user(
     )
     case = next(iter(qs[:1]), None)
     if case is None:
-        if Case.objects.filter(reference=reference).exists():
-            access_log_write(
-                action=AccessAction.REFUSAL, actor=user, target_type="case", target_id=reference
-            )
+        # Missing or not theirs: the same entry and the same work either way.
+        access_log_write(
+            action=AccessAction.REFUSAL, actor=user, target_type="case", target_id=reference
+        )
         raise NotFound()
     if log:
         access_log_write(action=log, actor=user, target_type="case", target_id=reference)
@@ -130,19 +129,24 @@ def association_staff(*, user: User) -> QuerySet[User]:
 
 
 def _staff_agency_id(user: User) -> int | None:
-    membership = getattr(user, "membership", None) if user.is_authenticated else None
+    membership = membership_of(user)
     if membership is None or membership.role not in STAFF_ROLES:
         return None
     return membership.agency_id
 
 
 def transfer_list_for(*, user: User) -> QuerySet[Transfer]:
-    """Transfers from or to the user's association."""
-    agency_id = _staff_agency_id(user)
-    if agency_id is None:
+    """Transfers from or to the user's association: a record between two
+    associations (facts, no identity), seen by each party through its group.
+    The case behind it is read only through its grants."""
+    if not user.is_authenticated:
         return Transfer.objects.none()
+    groups = User.groups.through.objects.filter(user=user)
     return (
-        Transfer.objects.filter(Q(from_association_id=agency_id) | Q(to_association_id=agency_id))
+        Transfer.objects.filter(
+            Exists(groups.filter(group_id=OuterRef("from_association__group_id")))
+            | Exists(groups.filter(group_id=OuterRef("to_association__group_id")))
+        )
         .select_related(
             "case__referral__person",
             "case__referral__exploitation_departement",
@@ -163,7 +167,7 @@ def transfer_get_for_user(*, user: User, transfer_id: int) -> Transfer:
 def workload_for(*, user: User, today: date | None = None) -> dict:
     """The association's workload, for its managers: open cases, overdue steps,
     pending routings and transfers, and per caseworker (5 queries)."""
-    membership = getattr(user, "membership", None) if user.is_authenticated else None
+    membership = membership_of(user)
     if membership is None or membership.role not in STAFF_ROLES:
         raise NotFound()
     if (
@@ -203,3 +207,98 @@ def workload_for(*, user: User, today: date | None = None) -> dict:
             for row in sorted(per_user.values(), key=lambda r: r["assigned_to__username"] or "")
         ],
     }
+
+
+# --- shared cases ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SharedCase:
+    """A case as the person it is shared with may read it: only the parts they
+    hold a grant for (the rest is not loaded)."""
+
+    case: Case
+    share: CaseShare
+    parts: frozenset[str]
+
+
+def _share_in_force(user: User, today: date) -> QuerySet[CaseShare]:
+    return CaseShare.objects.filter(grantee=user, ended_at__isnull=True, until__gte=today)
+
+
+def shared_case_list_for(*, user: User, today: date | None = None) -> QuerySet[CaseShare]:
+    """The shares in force for this person (the share's date bounds its grants
+    even before the periodic task ends them). No identity: references,
+    association, purpose, parts and date."""
+    if not user.is_authenticated:
+        return CaseShare.objects.none()
+    today = today or timezone.localdate()
+    any_part = Q()
+    for codename in grants.PART_PERMISSION.values():
+        any_part |= grants.held_q(user, codename, ref="case_id")
+    return (
+        _share_in_force(user, today)
+        .filter(any_part)
+        .select_related("case__association", "shared_by")
+        .order_by("until", "pk")
+    )
+
+
+def shared_case_get_for_user(
+    *, user: User, reference: str, today: date | None = None
+) -> SharedCase:
+    """One shared case, with the parts the person holds, every read logged; a
+    refusal is logged alike for missing and not shared (NotFound)."""
+    today = today or timezone.localdate()
+    found = None
+    if user.is_authenticated:
+        parts = {
+            part: Exists(
+                CaseUserObjectPermission.objects.filter(
+                    content_object=OuterRef("pk"), user=user, permission__codename=codename
+                )
+            )
+            for part, codename in grants.PART_PERMISSION.items()
+        }
+        found = (
+            Case.objects.filter(reference=reference)
+            .annotate(**{f"can_{part}": q for part, q in parts.items()})
+            .annotate(
+                share_id=Subquery(
+                    _share_in_force(user, today).filter(case=OuterRef("pk")).values("pk")[:1]
+                )
+            )
+            .filter(share_id__isnull=False)
+            .filter(functools.reduce(operator.or_, (Q(**{f"can_{p}": True}) for p in parts)))
+            .select_related("referral__person", "referral__referring_agency", "association")
+            .order_by()
+            .first()
+        )
+    if found is None:
+        access_log_write(
+            action=AccessAction.REFUSAL, actor=user, target_type="case", target_id=reference
+        )
+        raise NotFound()
+    held = frozenset(p for p in grants.PART_PERMISSION if getattr(found, f"can_{p}"))
+    share = CaseShare.objects.select_related("shared_by", "grantee_agency").get(pk=found.share_id)
+    if SharePart.PLAN in held:
+        found.shown_steps = list(found.steps.select_related("owner").order_by("due_date", "pk"))
+    if SharePart.NOTES in held:
+        found.shown_notes = list(found.notes.select_related("author").order_by("created_at", "pk"))
+    access_log_write(
+        action=AccessAction.CASE_SHARED_VIEW,
+        actor=user,
+        target_type="case",
+        target_id=reference,
+        detail={"share": share.pk, "parts": sorted(held)},
+    )
+    return SharedCase(case=found, share=share, parts=held)
+
+
+def case_shares(*, case: Case) -> list[CaseShare]:
+    """The shares of a case, for its owning association (the case page)."""
+    return list(
+        CaseShare.objects.filter(case=case)
+        .select_related("grantee", "grantee_agency", "shared_by", "ended_by")
+        .order_by("-shared_at", "-pk")
+    )

@@ -139,6 +139,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo's file: every read also writes its access-log entry, so requests
+    # in runserver's threads write concurrently. WAL lets readers run beside the
+    # writer; a writer waits for the lock (timeout, seconds) instead of failing
+    # with "database is locked"; IMMEDIATE transactions take the write lock when
+    # they begin, since a read transaction that later writes cannot wait for it.
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"
+    )
+    DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
+    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "agencies.User"
@@ -237,7 +249,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.outbox_relay",
         "schedule": 30.0,
     },
+    # Shares end on their date: reads stop at once; this ends the grants and logs it.
+    "expire-case-shares": {
+        "task": "cases.tasks.expire_case_shares",
+        "schedule": crontab(minute=5),
+    },
+    "purge-signin-lockouts": {
+        "task": "agencies.tasks.signin_lockouts_purge_task",
+        "schedule": crontab(minute=7),
+    },
 }
+
+# Sharing a case with a named person of another agency: at most this many days.
+MNR_SHARE_MAX_DAYS = env.int("MNR_SHARE_MAX_DAYS", default=90)
 
 # Referral routing (DESIGN §4.3–4.4).
 MNR_ROUTING_DEADLINE_HOURS = env.int("MNR_ROUTING_DEADLINE_HOURS", default=48)
@@ -323,6 +347,10 @@ LOGIN_URL = "web:signin"
 LOGIN_REDIRECT_URL = "web:home"
 MNR_SIGNIN_MAX_FAILURES = env.int("MNR_SIGNIN_MAX_FAILURES", default=5)
 MNR_SIGNIN_LOCKOUT_MINUTES = env.int("MNR_SIGNIN_LOCKOUT_MINUTES", default=15)
+# Reverse proxies in front of the application: client addresses are read from
+# X-Forwarded-For at exactly this depth (0: REMOTE_ADDR only; the header is
+# ignored). Used by the access log and DRF's throttling (common/http.py).
+MNR_TRUSTED_PROXIES = env.int("MNR_TRUSTED_PROXIES", default=0)
 # Two-factor authentication (django-otp). Off in demo mode only.
 OTP_TOTP_ISSUER = "MNR"
 MNR_RECOVERY_CODES = 10
@@ -338,8 +366,11 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser with a nesting limit (deep nesting crashed the decoder).
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    # Throttling identifies clients by the same address as the access log.
+    "NUM_PROXIES": MNR_TRUSTED_PROXIES,
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",

@@ -140,7 +140,11 @@ class Referral(models.Model):
         ordering = ["-submitted_at", "-pk"]
         verbose_name = _("referral")
         verbose_name_plural = _("referrals")
-        permissions = [("respond_referral", "Can accept or decline the referral's routing")]
+        permissions = [
+            ("respond_referral", "Can accept or decline the referral's routing"),
+            ("withdraw_referral", "Can withdraw the referral (its author)"),
+            ("assign_referral", "Can assign the escalated referral (the coordination desk)"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=ReferralStatus.values), name="referral_status_valid"

@@ -1,33 +1,31 @@
 """Reads with rules on referrals and routings (DESIGN §5).
 
-Visibility comes from the django-guardian grant tables, filtered with one
-``Exists`` each, plus one role rule: the coordination desk sees referrals that
-were escalated to it. A referral or routing the user may not see is "not found",
-whether it exists or not.
+Visibility comes from the per-object grants only (referral.grants.held_q: one
+``Exists`` per grant table, whoever the grant went to: the author, a routed or
+owning association, the coordination desk). A referral or routing the user may
+not see is "not found", whether it exists or not, with the same work and the
+same access-log entry either way (no existence oracle).
 """
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from agencies.models import Membership, User
+from agencies.selectors import membership_of
 from audit.models import AccessAction
 from audit.services import access_log_write
 from cases.models import Case
 from common.errors import NotFound
 
-from . import indicators
+from . import grants, indicators
 from .models import (
     PresumedVictim,
     Referral,
-    ReferralGroupObjectPermission,
     ReferralStatus,
-    ReferralUserObjectPermission,
     Routing,
     RoutingOutcome,
 )
-
-RESPONDER_ROLES = (Membership.Role.CASEWORKER, Membership.Role.MANAGER)
 
 VIEWER_AUTHOR = "author"
 VIEWER_ASSOCIATION = "association"
@@ -35,21 +33,8 @@ VIEWER_COORDINATION = "coordination"
 
 
 def _role(user: User) -> str | None:
-    membership = getattr(user, "membership", None) if user.is_authenticated else None
+    membership = membership_of(user)
     return membership.role if membership else None
-
-
-def _visible_q(user: User) -> Q:
-    user_grant = ReferralUserObjectPermission.objects.filter(
-        content_object=OuterRef("pk"), user=user, permission__codename="view_referral"
-    )
-    group_grant = ReferralGroupObjectPermission.objects.filter(
-        content_object=OuterRef("pk"), group__user=user, permission__codename="view_referral"
-    )
-    q = Q(Exists(user_grant)) | Q(Exists(group_grant))
-    if _role(user) == Membership.Role.COORDINATOR:
-        q |= Q(escalated_at__isnull=False)
-    return q
 
 
 def possible_duplicate_annotation() -> Exists:
@@ -65,7 +50,7 @@ def referral_list_visible_to(*, user: User) -> QuerySet[Referral]:
     if not user.is_authenticated or _role(user) is None:
         return Referral.objects.none()
     return (
-        Referral.objects.filter(_visible_q(user))
+        Referral.objects.filter(grants.held_q(user, grants.VIEW))
         .select_related(
             "person",
             "person__current_departement",
@@ -86,14 +71,15 @@ def referral_list_visible_to(*, user: User) -> QuerySet[Referral]:
 
 def referral_get_for_user(*, user: User, reference: str, log: bool = True) -> Referral:
     """The referral if the user may see it, else NotFound (missing or not theirs).
-    With ``log``, the read is written to the access log; a refusal of a referral
-    that exists always is."""
+    With ``log``, the read is written to the access log. A refusal is always
+    logged, and alike for a reference that does not exist and one that is not
+    theirs: one query and one entry either way, so neither the answer, its time
+    nor the log tells them apart."""
     referral = referral_list_visible_to(user=user).filter(reference=reference).first()
     if referral is None:
-        if Referral.objects.filter(reference=reference).exists():
-            access_log_write(
-                action=AccessAction.REFUSAL, actor=user, target_type="referral", target_id=reference
-            )
+        access_log_write(
+            action=AccessAction.REFUSAL, actor=user, target_type="referral", target_id=reference
+        )
         raise NotFound()
     if log:
         access_log_write(
@@ -116,12 +102,18 @@ def viewer_relation(*, user: User, referral: Referral) -> str:
 
 
 def routing_list_for(*, user: User) -> QuerySet[Routing]:
-    """Routings of the user's association (caseworkers and managers)."""
-    membership = getattr(user, "membership", None) if user.is_authenticated else None
-    if membership is None or membership.role not in RESPONDER_ROLES:
+    """The routings of the user's association: a record between the platform
+    and the association (facts, no identity), seen through the association's
+    group. The referral behind it (identity, narrative) is read only through
+    its grants (referral_get_for_user): a declined routing stays listed, its
+    referral does not."""
+    if not user.is_authenticated:
         return Routing.objects.none()
+    in_group = User.groups.through.objects.filter(
+        user=user, group_id=OuterRef("association__group_id")
+    )
     return (
-        Routing.objects.filter(association_id=membership.agency_id)
+        Routing.objects.filter(Exists(in_group))
         .select_related(
             "association",
             "referral",
@@ -189,5 +181,6 @@ def referral_routings_visible_to(*, user: User, referral: Referral) -> list[Rout
         return []
     routings = list(referral.routings.all())
     if relation == VIEWER_ASSOCIATION:
-        routings = [r for r in routings if r.association_id == user.membership.agency_id]
+        agency_id = membership_of(user).agency_id
+        routings = [r for r in routings if r.association_id == agency_id]
     return routings

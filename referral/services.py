@@ -1,9 +1,8 @@
 """Every state change of referrals and routings (DESIGN §4.1–4.4).
 
-Grants (django-guardian, direct foreign-key tables) are given and revoked here
-only: the author keeps view on their referral; a routing gives the association's
-group view + respond (both revoked on decline, expiry or cancellation; respond
-revoked on acceptance); acceptance gives the association the case.
+Who may do each of these is decided by the per-object grants, given, moved and
+ended through referral.grants (the author, a routed association, the owning
+association, the coordination desk) as the process moves.
 """
 
 from __future__ import annotations
@@ -18,12 +17,10 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import Permission
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from guardian.shortcuts import assign_perm, remove_perm
 
 from agencies.models import Accreditation, Agency, Departement, Membership, User
 from agencies.selectors import membership_of
@@ -40,7 +37,7 @@ from notifications.models import OutboxMessage
 from notifications.services import outbox_enqueue
 from stats.services import facts_refresh
 
-from . import indicators, routing_engine
+from . import grants, indicators, routing_engine
 from .models import (
     Need,
     PresumedVictim,
@@ -48,7 +45,6 @@ from .models import (
     Referral,
     ReferralForm,
     ReferralStatus,
-    ReferralUserObjectPermission,
     Routing,
     RoutingOutcome,
     Sex,
@@ -56,10 +52,7 @@ from .models import (
 
 logger = logging.getLogger(__name__)
 
-VIEW = "referral.view_referral"
-RESPOND = "referral.respond_referral"
 REFERRER_ROLES = {Membership.Role.REFERRER}
-RESPONDER_ROLES = {Membership.Role.CASEWORKER, Membership.Role.MANAGER}
 IDENTITY_FIELDS = ("given_name", "family_name", "date_of_birth", "phone")
 DOB_AGE_TOLERANCE = 3  # years between a date of birth and an estimated age
 MIN_DATE_OF_BIRTH = date(1900, 1, 1)
@@ -384,7 +377,7 @@ def _submit(
     person._history_user = actor
     person.save()
     facts_refresh(referral_ids=[referral.pk])
-    _grant_author(actor, referral)
+    grants.grant_author(referral=referral)
     if facts["presumed_minor"]:
         _notify_crip(referral=referral, person=person, actor=actor, now=now)
     if not facts["anonymous"]:
@@ -392,17 +385,6 @@ def _submit(
 
         transaction.on_commit(partial(enqueue, referral_route_task, referral.pk))
     return referral
-
-
-def _grant_author(author: User, referral: Referral) -> None:
-    """The author keeps view on their referral (one insert; guardian's assign_perm
-    would look the permission and content type up again on every submission)."""
-    permission = Permission.objects.get(
-        content_type__app_label="referral", codename="view_referral"
-    )
-    ReferralUserObjectPermission.objects.create(
-        user=author, permission=permission, content_object=referral
-    )
 
 
 def _notify_crip(*, referral: Referral, person: PresumedVictim, actor: User, now: datetime) -> None:
@@ -531,19 +513,6 @@ def open_case_counts() -> dict[int, int]:
     )
 
 
-def _grant_routing(routing: Routing) -> None:
-    group = routing.association.group
-    assign_perm(VIEW, group, routing.referral)
-    assign_perm(RESPOND, group, routing.referral)
-
-
-def _revoke_routing(routing: Routing, *, keep_view: bool) -> None:
-    group = routing.association.group
-    remove_perm(RESPOND, group, routing.referral)
-    if not keep_view:
-        remove_perm(VIEW, group, routing.referral)
-
-
 def _create_routing(
     *,
     referral: Referral,
@@ -563,7 +532,7 @@ def _create_routing(
     )
     routing._history_user = actor
     routing.save()
-    _grant_routing(routing)
+    grants.grant_routing(routing=routing)
     referral.status = ReferralStatus.ROUTED
     referral._history_user = actor
     referral.save(update_fields=["status", "updated_at"])
@@ -591,6 +560,7 @@ def _route_next(*, referral: Referral, actor: User, now: datetime) -> Routing | 
         referral.escalated_at = now
         referral._history_user = actor
         referral.save(update_fields=["status", "escalated_at", "updated_at"])
+        grants.grant_desk(referral=referral)
         facts_refresh(referral_ids=[referral.pk])
         outbox_enqueue(
             kind=OutboxMessage.Kind.REFERRAL_ESCALATED,
@@ -643,11 +613,9 @@ def _lock_routing(routing_id: int) -> tuple[Routing, Referral]:
 
 
 def _ensure_responder(actor: User, routing: Routing) -> None:
-    membership = membership_of(actor)
-    if (
-        membership is None
-        or membership.agency_id != routing.association_id
-        or membership.role not in RESPONDER_ROLES
+    """The routed association answers through its own grant on the referral."""
+    if not grants.holds_through(
+        actor, grants.RESPOND, routing.referral_id, routing.association.group_id
     ):
         raise NotAllowed(_("Only the association this referral was routed to can answer."))
 
@@ -659,15 +627,17 @@ def routing_accept(*, routing_id: int, actor: User, now: datetime | None = None)
     acceptances yield one case and one 409."""
     now = now or timezone.now()
     routing, referral = _lock_routing(routing_id)
-    _ensure_responder(actor, routing)
     ensure_transition(routing, to=RoutingOutcome.ACCEPTED, field_name="outcome")
+    _ensure_responder(actor, routing)
     ensure_transition(referral, to=ReferralStatus.ACCEPTED, field_name="status")
     routing.outcome = RoutingOutcome.ACCEPTED
     routing.responded_by = actor
     routing.responded_at = now
     routing._history_user = actor
     routing.save()
-    _revoke_routing(routing, keep_view=True)
+    grants.end_routing(routing=routing, accepted=True)
+    if referral.escalated_at is not None:
+        grants.end_desk(referral=referral)
     referral.status = ReferralStatus.ACCEPTED
     referral.accepted_at = now
     referral._history_user = actor
@@ -694,15 +664,15 @@ def routing_decline(
             _("A reason is needed."), fields={"reason": [_("Say why you decline.")]}
         )
     routing, referral = _lock_routing(routing_id)
-    _ensure_responder(actor, routing)
     ensure_transition(routing, to=RoutingOutcome.DECLINED, field_name="outcome")
+    _ensure_responder(actor, routing)
     routing.outcome = RoutingOutcome.DECLINED
     routing.reason = reason
     routing.responded_by = actor
     routing.responded_at = now
     routing._history_user = actor
     routing.save()
-    _revoke_routing(routing, keep_view=False)
+    grants.end_routing(routing=routing, accepted=False)
     _route_next(referral=referral, actor=actor, now=now)
     return routing
 
@@ -720,7 +690,7 @@ def routing_expire(*, routing_id: int, now: datetime | None = None) -> bool:
     routing.responded_at = now
     routing._history_user = actor
     routing.save()
-    _revoke_routing(routing, keep_view=False)
+    grants.end_routing(routing=routing, accepted=False)
     _route_next(referral=referral, actor=actor, now=now)
     return True
 
@@ -733,7 +703,7 @@ def referral_withdraw(
     cancelled and the association loses access."""
     now = now or timezone.now()
     referral = Referral.objects.select_for_update().get(pk=referral_id)
-    if referral.referring_user_id != actor.pk:
+    if not grants.holds(actor, grants.WITHDRAW, referral.pk):
         raise NotAllowed(_("Only the author can withdraw a referral."))
     ensure_transition(referral, to=ReferralStatus.WITHDRAWN, field_name="status")
     for routing in (
@@ -746,12 +716,14 @@ def referral_withdraw(
         routing._history_user = actor
         routing.save()
         routing.referral = referral
-        _revoke_routing(routing, keep_view=False)
+        grants.end_routing(routing=routing, accepted=False)
     referral.status = ReferralStatus.WITHDRAWN
     referral.withdrawn_at = now
     referral.withdrawal_reason = (reason or "").strip()[:500]
     referral._history_user = actor
     referral.save(update_fields=["status", "withdrawn_at", "withdrawal_reason", "updated_at"])
+    if referral.escalated_at is not None:
+        grants.end_desk(referral=referral)
     facts_refresh(referral_ids=[referral.pk])
     return referral
 
@@ -763,8 +735,7 @@ def referral_assign(
     """The coordination desk routes an escalated referral to an association of its
     choice (active; accredited or not, the desk decides)."""
     now = now or timezone.now()
-    membership = membership_of(actor)
-    if membership is None or membership.role != Membership.Role.COORDINATOR:
+    if not grants.holds(actor, grants.ASSIGN, referral_id):
         raise NotAllowed(_("Only the coordination desk assigns escalated referrals."))
     referral = (
         Referral.objects.select_for_update(of=("self",))

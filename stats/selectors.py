@@ -19,6 +19,7 @@ from django.db.models import Aggregate, Count, F, FloatField, Func, Q, QuerySet,
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Membership, User
+from agencies.selectors import membership_of
 from common.errors import NotAllowed, ValidationFailed
 
 from . import cellkey
@@ -44,7 +45,7 @@ class Scope:
 
 
 def scope_for(user: User) -> Scope:
-    membership = getattr(user, "membership", None) if user.is_authenticated else None
+    membership = membership_of(user)
     if membership is None:
         raise NotAllowed(_("Statistics are for MIPROF, the coordination desk and managers."))
     if membership.role in NATIONAL_ROLES:

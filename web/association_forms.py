@@ -10,7 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, User
-from cases.models import CaseStatus, ClosureReason, StepKind
+from cases.models import CaseShare, CaseStatus, ClosureReason, StepKind
 from common.choices import ExploitationForm
 
 from .forms import MnrForm
@@ -155,3 +155,25 @@ class CloseForm(VersionedForm):
 class ReopenForm(VersionedForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, prefix="reopen", **kwargs)
+
+
+class ShareForm(MnrForm):
+    grantee = forms.CharField(
+        label=_("Username of the person"),
+        max_length=150,
+        help_text=_("The person's MNR username: ask them for it."),
+    )
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=CaseShare.Purpose.choices)
+    purpose_detail = forms.CharField(label=_("What they need it for"), max_length=200)
+    parts = forms.MultipleChoiceField(
+        label=_("What they may read"),
+        choices=CaseShare.Part.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[CaseShare.Part.PROFILE, CaseShare.Part.PLAN],
+    )
+    until = forms.DateField(
+        label=_("Until (included)"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, prefix="share", **kwargs)

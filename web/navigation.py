@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from agencies.models import AgencyKind, Membership, Role
+from agencies.models import STAFF_ROLES, AgencyKind, Membership, Role
 
 from .access import member_allowed
 
@@ -42,16 +42,23 @@ NAVIGATION: list[NavEntry] = [
         description=_("The referrals you filed, their status and the receiving association."),
     ),
     NavEntry(
+        "web:shared-case-list",
+        _("Cases shared with me"),
+        roles=frozenset({Role.REFERRER, Role.MANAGER}),
+        kinds=frozenset({AgencyKind.FRONTLINE, AgencyKind.CHILD_PROTECTION}),
+        description=_("Cases an association shared with you, for a purpose and until a date."),
+    ),
+    NavEntry(
         "web:inbox",
         _("Inbox"),
-        roles=frozenset({Role.CASEWORKER, Role.MANAGER}),
+        roles=STAFF_ROLES,
         kinds=frozenset({AgencyKind.ASSOCIATION}),
         description=_("Referrals routed to your association, by deadline, and transfers."),
     ),
     NavEntry(
         "web:case-list",
         _("Cases"),
-        roles=frozenset({Role.CASEWORKER, Role.MANAGER}),
+        roles=STAFF_ROLES,
         kinds=frozenset({AgencyKind.ASSOCIATION}),
         description=_("Your association's cases and their protection plans."),
     ),

@@ -7,6 +7,8 @@ tests/web/test_refusals.py's route table (a test fails otherwise)."""
 
 from django.urls import path
 
+import common.converters  # noqa: F401  (registers <ref:…>)
+
 from .views import association, auth, coordination, home, referrals, statistics
 
 app_name = "web"
@@ -23,19 +25,29 @@ urlpatterns = [
     path("routings/<int:routing_id>/accept/", association.routing_accept, name="routing-accept"),
     path("routings/<int:routing_id>/decline/", association.routing_decline, name="routing-decline"),
     path("cases/", association.case_list, name="case-list"),
-    path("cases/<str:reference>/", association.case_detail, name="case-detail"),
-    path("cases/<str:reference>/steps/", association.step_add, name="case-step-add"),
+    path("cases/<ref:reference>/", association.case_detail, name="case-detail"),
+    path("cases/<ref:reference>/steps/", association.step_add, name="case-step-add"),
     path(
-        "cases/<str:reference>/steps/<int:step_id>/",
+        "cases/<ref:reference>/steps/<int:step_id>/",
         association.step_update,
         name="case-step-update",
     ),
-    path("cases/<str:reference>/notes/", association.note_add, name="case-note-add"),
-    path("cases/<str:reference>/assign/", association.case_assign, name="case-assign"),
-    path("cases/<str:reference>/transfer/", association.case_transfer, name="case-transfer"),
-    path("cases/<str:reference>/close/", association.case_close, name="case-close"),
-    path("cases/<str:reference>/reopen/", association.case_reopen, name="case-reopen"),
-    path("cases/<str:reference>/timeline/", association.case_timeline, name="case-timeline"),
+    path("cases/<ref:reference>/notes/", association.note_add, name="case-note-add"),
+    path("cases/<ref:reference>/assign/", association.case_assign, name="case-assign"),
+    path("cases/<ref:reference>/transfer/", association.case_transfer, name="case-transfer"),
+    path("cases/<ref:reference>/close/", association.case_close, name="case-close"),
+    path("cases/<ref:reference>/reopen/", association.case_reopen, name="case-reopen"),
+    path("cases/<ref:reference>/timeline/", association.case_timeline, name="case-timeline"),
+    path("cases/<ref:reference>/share/", association.case_share, name="case-share"),
+    path(
+        "cases/<ref:reference>/shares/<int:share_id>/end/",
+        association.case_share_end,
+        name="case-share-end",
+    ),
+    path("shared-cases/", association.shared_case_list, name="shared-case-list"),
+    path(
+        "shared-cases/<ref:reference>/", association.shared_case_detail, name="shared-case-detail"
+    ),
     path(
         "transfers/<int:transfer_id>/accept/", association.transfer_accept, name="transfer-accept"
     ),
@@ -48,20 +60,20 @@ urlpatterns = [
     path("referrals/new/", referrals.referral_new, name="referral-new"),
     path("referrals/new/<int:step>/", referrals.referral_new_step, name="referral-new-step"),
     path(
-        "referrals/<str:reference>/submitted/",
+        "referrals/<ref:reference>/submitted/",
         referrals.referral_submitted,
         name="referral-submitted",
     ),
-    path("referrals/<str:reference>/", referrals.referral_detail, name="referral-detail"),
+    path("referrals/<ref:reference>/", referrals.referral_detail, name="referral-detail"),
     path(
-        "referrals/<str:reference>/withdraw/",
+        "referrals/<ref:reference>/withdraw/",
         referrals.referral_withdraw,
         name="referral-withdraw",
     ),
     # Coordination desk and statistics: web/views/coordination.py, web/views/statistics.py
     path("escalations/", coordination.escalation_list, name="escalation-list"),
     path(
-        "escalations/<str:reference>/assign/",
+        "escalations/<ref:reference>/assign/",
         coordination.escalation_assign,
         name="escalation-assign",
     ),

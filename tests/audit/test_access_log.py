@@ -40,14 +40,18 @@ def test_lists_and_writes_are_not_reads(api, world, open_case):
     assert AccessLog.objects.count() == before
 
 
-def test_refusal_of_an_existing_object_is_logged_not_of_a_missing_one(api, world, open_case):
+def test_refusals_of_existing_and_missing_objects_are_logged_alike(api, world, open_case):
+    # Logging only the refusals of existing objects told a prober which exist.
     api.get(world.national_worker, f"/api/v1/cases/{open_case.reference}/")
     api.get(world.national_worker, f"/api/v1/referrals/{open_case.reference}/")
     api.get(world.national_worker, "/api/v1/cases/MNR-1999-000001/")
+    api.get(world.national_worker, "/api/v1/referrals/MNR-1999-000001/")
     refusals = entries(action="access.refused")
     assert [(e.actor, e.target_type, e.target_id) for e in refusals] == [
         (world.national_worker, "case", open_case.reference),
         (world.national_worker, "referral", open_case.reference),
+        (world.national_worker, "case", "MNR-1999-000001"),
+        (world.national_worker, "referral", "MNR-1999-000001"),
     ]
     # A 403 on something visible is a refusal too (a caseworker asking the workload).
     api.get(world.paris_worker, "/api/v1/workload/")

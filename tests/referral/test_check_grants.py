@@ -30,6 +30,6 @@ def test_stray_and_missing_grants_are_reported(api, world, capsys):
     with pytest.raises(CommandError, match="3 grant"):
         call_command("check_grants")
     out = capsys.readouterr().out
-    assert f"group {world.national.group_id} holds view_referral without a routing" in out
+    assert f"group {world.national.group_id} holds view_referral without a reason" in out
     assert f"user {world.other_referrer.pk} holds view_referral but is not its author" in out
     assert f"group {world.paris.group_id} lacks respond_referral" in out

@@ -128,4 +128,5 @@ def test_every_navigation_entry_resolves_and_is_shown_to_its_audience():
     assert [link.url for link in navigation_for(member("frontline", "referrer").membership)] == [
         "/referrals/new/",
         "/referrals/",
+        "/shared-cases/",
     ]

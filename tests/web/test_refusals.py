@@ -44,7 +44,14 @@ ASSOCIATION = frozenset({CASEWORKER, MANAGER})
 OPEN = {"signin", "signin-otp", "two-factor-setup", "signout"}
 
 # Placeholder arguments: the role gate answers before anything is looked up.
-ANY = {"routing_id": 1, "reference": "MNR-2026-000001", "step_id": 1, "transfer_id": 1, "step": 1}
+ANY = {
+    "routing_id": 1,
+    "reference": "MNR-2026-000001",
+    "step_id": 1,
+    "transfer_id": 1,
+    "step": 1,
+    "share_id": 1,
+}
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,15 @@ PAGES = {
         association("case-close", "post", ("reference",)),
         association("case-reopen", "post", ("reference",)),
         association("case-timeline", args=("reference",)),
+        association("case-share", "post", ("reference",)),
+        association("case-share-end", "post", ("reference", "share_id")),
+        # Cases shared with a person: anyone a case can be shared with.
+        Page("shared-case-list", frozenset({REFERRER, CASEWORKER, MANAGER, DESK})),
+        Page(
+            "shared-case-detail",
+            frozenset({REFERRER, CASEWORKER, MANAGER, DESK}),
+            args=("reference",),
+        ),
         association("transfer-accept", "post", ("transfer_id",)),
         association("transfer-reject", "post", ("transfer_id",)),
         Page("workload", frozenset({MANAGER})),

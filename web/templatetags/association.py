@@ -9,7 +9,16 @@ from django import template
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from cases.models import CaseStatus, ClosureReason, StepKind, StepStatus, TransferStatus
+from cases.models import (
+    CaseStatus,
+    ClosureReason,
+    ShareEnd,
+    SharePart,
+    SharePurpose,
+    StepKind,
+    StepStatus,
+    TransferStatus,
+)
 from common.choices import ExploitationForm
 from referral.models import Need, RoutingOutcome, Sex
 
@@ -25,6 +34,9 @@ CHOICES = {
     "closure": ClosureReason,
     "routing_outcome": RoutingOutcome,
     "transfer_status": TransferStatus,
+    "share_part": SharePart,
+    "share_purpose": SharePurpose,
+    "share_end": ShareEnd,
 }
 
 # DSFR badge variant per step status (the text says the status; colour helps).

@@ -26,7 +26,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from agencies.models import AgencyKind, Role
+from agencies.models import STAFF_ROLES, AgencyKind, Role
 from agencies.selectors import agency_directory
 from audit.models import AccessAction
 from audit.timeline import build_timeline
@@ -34,6 +34,7 @@ from cases import selectors as case_selectors
 from cases import services as case_services
 from cases.filters import CaseFilter, TransferFilter
 from cases.models import Case, ProtectionStep, StepStatus, TransferStatus
+from common.errors import NotFound
 from referral import indicators
 from referral import selectors as referral_selectors
 from referral import services as referral_services
@@ -47,6 +48,7 @@ from ..association_forms import (
     DeclineForm,
     NoteForm,
     ReopenForm,
+    ShareForm,
     StepAddForm,
     StepStatusForm,
     TransferForm,
@@ -55,7 +57,7 @@ from ..association_forms import (
 from ..errors import run_service
 from ..templatetags.association import duration_text
 
-ASSOCIATION_STAFF = {"kinds": {AgencyKind.ASSOCIATION}, "roles": {Role.CASEWORKER, Role.MANAGER}}
+ASSOCIATION_STAFF = {"kinds": {AgencyKind.ASSOCIATION}, "roles": STAFF_ROLES}
 CASES_PER_PAGE = 25
 
 # What each button of a step says, by the status it moves the step to.
@@ -299,6 +301,8 @@ def _render_case(request: HttpRequest, reference: str, **bound: Any) -> HttpResp
         "can_transfer": bool(associations),
         "close_form": bound.get("close_form") or CloseForm(initial={"version": case.version}),
         "reopen_form": ReopenForm(initial={"version": case.version}),
+        "shares": case_selectors.case_shares(case=case),
+        "share_form": bound.get("share_form") or ShareForm(),
     }
     # The base layout titles the page "Error: …" when `form` has errors.
     context["form"] = next((f for f in bound.values() if f is not None and f.errors), None)
@@ -429,6 +433,64 @@ def case_transfer(request: HttpRequest, reference: str) -> HttpResponse:
         if not form.errors:
             return redirect(_case_url(reference, "transfer"))
     return _render_case(request, reference, transfer_form=form)
+
+
+@require_POST
+@member_required(**ASSOCIATION_STAFF)
+def case_share(request: HttpRequest, reference: str) -> HttpResponse:
+    """Share the case with a named person of another agency (POST /api/v1/cases/{ref}/shares/)."""
+    case = _case_for_write(request, reference)
+    form = ShareForm(request.POST)
+    if form.is_valid():
+        result = run_service(
+            request,
+            case_services.share_create,
+            form=form,
+            case_id=case.pk,
+            actor=request.user,
+            grantee_username=form.cleaned_data["grantee"],
+            purpose=form.cleaned_data["purpose"],
+            purpose_detail=form.cleaned_data["purpose_detail"],
+            parts=form.cleaned_data["parts"],
+            until=form.cleaned_data["until"],
+        )
+        if result.ok:
+            messages.success(request, _("Case shared: every read will be in the access log."))
+            return redirect(_case_url(reference, "shares"))
+    return _render_case(request, reference, share_form=form)
+
+
+@require_POST
+@member_required(**ASSOCIATION_STAFF)
+def case_share_end(request: HttpRequest, reference: str, share_id: int) -> HttpResponse:
+    case = _case_for_write(request, reference)
+    share = next((s for s in case_selectors.case_shares(case=case) if s.pk == share_id), None)
+    if share is None:
+        raise NotFound()
+    result = run_service(request, case_services.share_end, share_id=share.pk, actor=request.user)
+    if result.ok:
+        messages.success(request, _("Share ended: the person can no longer read the case."))
+    return redirect(_case_url(reference, "shares"))
+
+
+# Everyone a case can be shared with (cases.services.SHARE_REFUSED_ROLES aside).
+SHARE_GRANTEES = {"roles": set(Role) - set(case_services.SHARE_REFUSED_ROLES)}
+
+
+@require_GET
+@member_required(**SHARE_GRANTEES)
+def shared_case_list(request: HttpRequest) -> HttpResponse:
+    """The cases shared with me (GET /api/v1/shared-cases/)."""
+    shares = list(case_selectors.shared_case_list_for(user=request.user))
+    return render(request, "web/shared/shared_case_list.html", {"shares": shares})
+
+
+@require_GET
+@member_required(**SHARE_GRANTEES)
+def shared_case_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    """One case shared with me, the parts shared only (every read logged)."""
+    shared = case_selectors.shared_case_get_for_user(user=request.user, reference=reference)
+    return render(request, "web/shared/shared_case_detail.html", {"shared": shared})
 
 
 @require_POST

@@ -15,6 +15,7 @@ from django.test import override_settings
 
 from agencies import demo, services
 from agencies.models import Accreditation, Agency, Departement, User
+from agencies.selectors import membership_of
 from agencies.system import system_user
 from referral import demo as referral_demo
 
@@ -123,7 +124,7 @@ class Command(BaseCommand):
         if not user.check_password(demo.DEMO_PASSWORD):
             user.set_password(demo.DEMO_PASSWORD)
             user.save(update_fields=["password"])
-        membership = getattr(user, "membership", None)
+        membership = membership_of(user)
         if (
             membership is None
             or membership.agency_id != agency.pk

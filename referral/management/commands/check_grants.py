@@ -10,7 +10,7 @@ from referral.grant_check import grant_problems
 
 
 class Command(BaseCommand):
-    help = "Report grants on referrals and cases that disagree with routings and ownership."
+    help = "Report grants on referrals and cases that disagree with the process (routings, ownership, escalations, transfers, shares, memberships)."
 
     def handle(self, *args: Any, **options: Any) -> None:
         problems = list(grant_problems())

@@ -1,0 +1,262 @@
+"""Who holds what on a referral: the one authority for every read and write of
+a referral, for both adapters (DESIGN §5).
+
+Grants are django-guardian rows in the direct foreign-key tables
+(ReferralUserObjectPermission, ReferralGroupObjectPermission). They are given,
+moved and ended here only:
+
+=====================  ===========================  ============================
+who                    holds                        from → until
+=====================  ===========================  ============================
+the author (user)      view, withdraw               submission → their access
+                                                    ends (moved, role changed,
+                                                    membership removed,
+                                                    deactivated)
+a routed association   view, respond                routing → decline, expiry,
+(its group)                                         cancellation (both) or
+                                                    acceptance (respond)
+the owning association view                         acceptance → transfer (moves
+(its group)                                         to the new owner)
+the coordination desk  view, assign                 escalation → acceptance or
+(the desk's group)                                  withdrawal
+=====================  ===========================  ============================
+
+When the author's access ends, the referral stays with the association and the
+desk; nobody else at the referring agency gains it (a frontline agency needs no
+identity once the referral is filed; its other referrers never held it).
+
+Every decision is one query over the grant tables, constant in the number of
+rows: ``visible_q`` for lists and lookups, ``holds`` for a write. Foreign keys
+(author, routing association, case owner) stay as data and constraints; they
+decide nothing. ``manage.py check_grants`` reports any drift (``problems``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Exists, F, OuterRef, Q
+
+from agencies.models import Membership, User
+from agencies.system import desk_group
+
+from .models import (
+    Referral,
+    ReferralGroupObjectPermission,
+    ReferralStatus,
+    ReferralUserObjectPermission,
+    Routing,
+    RoutingOutcome,
+)
+
+VIEW = "view_referral"
+RESPOND = "respond_referral"
+WITHDRAW = "withdraw_referral"
+ASSIGN = "assign_referral"
+
+AUTHOR = (VIEW, WITHDRAW)
+ROUTED = (VIEW, RESPOND)
+OWNER = (VIEW,)
+DESK = (VIEW, ASSIGN)
+
+# The desk follows a referral from its escalation until it is accepted or withdrawn.
+DESK_STATUSES = (ReferralStatus.ESCALATED, ReferralStatus.ROUTED, ReferralStatus.SUBMITTED)
+
+
+def _permissions(codenames: Iterable[str]) -> list[Permission]:
+    return list(
+        Permission.objects.filter(content_type__app_label="referral", codename__in=codenames)
+    )
+
+
+def _give_group(group_id: int, referral_id: int, codenames: Iterable[str]) -> None:
+    ReferralGroupObjectPermission.objects.bulk_create(
+        [
+            ReferralGroupObjectPermission(
+                group_id=group_id, permission=p, content_object_id=referral_id
+            )
+            for p in _permissions(codenames)
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def _end_group(group_id: int, referral_id: int, codenames: Iterable[str]) -> None:
+    ReferralGroupObjectPermission.objects.filter(
+        group_id=group_id, content_object_id=referral_id, permission__codename__in=codenames
+    ).delete()
+
+
+# --- the process -----------------------------------------------------------------
+
+
+def grant_author(*, referral: Referral) -> None:
+    ReferralUserObjectPermission.objects.bulk_create(
+        [
+            ReferralUserObjectPermission(
+                user_id=referral.referring_user_id, permission=p, content_object=referral
+            )
+            for p in _permissions(AUTHOR)
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def grant_routing(*, routing: Routing) -> None:
+    _give_group(routing.association.group_id, routing.referral_id, ROUTED)
+
+
+def end_routing(*, routing: Routing, accepted: bool) -> None:
+    """The routing is decided: on acceptance the association keeps view (it owns
+    the case now); otherwise it loses both."""
+    _end_group(
+        routing.association.group_id, routing.referral_id, (RESPOND,) if accepted else ROUTED
+    )
+
+
+def grant_desk(*, referral: Referral) -> None:
+    _give_group(desk_group().pk, referral.pk, DESK)
+
+
+def end_desk(*, referral: Referral) -> None:
+    _end_group(desk_group().pk, referral.pk, DESK)
+
+
+def move_owner(*, referral_id: int, old_group_id: int, new_group_id: int) -> None:
+    """A transfer: the new owner gains view, the old loses it (same transaction)."""
+    _end_group(old_group_id, referral_id, OWNER)
+    _give_group(new_group_id, referral_id, OWNER)
+
+
+def end_user_grants(*, user: User) -> int:
+    """The person's access ended: every grant they held on their own goes."""
+    deleted, _ = ReferralUserObjectPermission.objects.filter(user=user).delete()
+    return deleted
+
+
+# --- decisions ---------------------------------------------------------------------
+
+
+def held_q(user: User, codename: str = VIEW, *, ref: str = "pk") -> Q:
+    """The rows on which ``user`` holds ``codename``, directly or through one of
+    their groups: two Exists over the grant tables (indexed), one query."""
+    direct = ReferralUserObjectPermission.objects.filter(
+        content_object=OuterRef(ref), user=user, permission__codename=codename
+    )
+    by_group = ReferralGroupObjectPermission.objects.filter(
+        content_object=OuterRef(ref), group__user=user, permission__codename=codename
+    )
+    return Q(Exists(direct)) | Q(Exists(by_group))
+
+
+def holds(user: User, codename: str, referral_id: int) -> bool:
+    """Does ``user`` (active) hold ``codename`` on this referral? One query."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return Referral.objects.filter(held_q(user, codename), pk=referral_id).exists()
+
+
+def holds_through(user: User, codename: str, referral_id: int, group_id: int) -> bool:
+    """Does ``user`` hold ``codename`` on the referral through this very group
+    (a routing's association answers for itself, not through another grant)?"""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return ReferralGroupObjectPermission.objects.filter(
+        content_object_id=referral_id,
+        group_id=group_id,
+        group__user=user,
+        permission__codename=codename,
+    ).exists()
+
+
+# --- drift -------------------------------------------------------------------------
+
+
+def _expected_group_grants(desk_id: int) -> dict[tuple[int, int], set[str]]:
+    expected: dict[tuple[int, int], set[str]] = defaultdict(set)
+    pending = Routing.objects.filter(outcome=RoutingOutcome.PENDING).values_list(
+        "referral_id", "association__group_id"
+    )
+    for referral_id, group_id in pending:
+        expected[(referral_id, group_id)] |= set(ROUTED)
+    from cases.models import Case  # a case is the referral's accepted outcome
+
+    for referral_id, group_id in Case.objects.values_list("referral_id", "association__group_id"):
+        expected[(referral_id, group_id)] |= set(OWNER)
+    followed = Referral.objects.filter(
+        escalated_at__isnull=False, status__in=DESK_STATUSES
+    ).values_list("pk", flat=True)
+    for referral_id in followed:
+        expected[(referral_id, desk_id)] |= set(DESK)
+    return expected
+
+
+def _trusted_authors() -> dict[int, int]:
+    """Referral → author, for authors who still hold their reason to see it: an
+    active referrer of the referring agency."""
+    return dict(
+        Referral.objects.filter(
+            referring_user__is_active=True,
+            referring_user__membership__role=Membership.Role.REFERRER,
+            referring_user__membership__agency=F("referring_agency"),
+        ).values_list("pk", "referring_user_id")
+    )
+
+
+def group_problems() -> Iterator[str]:
+    """People in groups their membership does not give them."""
+    desk_id = desk_group().pk
+    agency_groups = set(Group.objects.filter(agency__isnull=False).values_list("pk", flat=True))
+    memberships = {
+        m["user_id"]: m for m in Membership.objects.values("user_id", "role", "agency__group_id")
+    }
+    for user_id, group_id in User.groups.through.objects.values_list("user_id", "group_id"):
+        m = memberships.get(user_id)
+        if group_id == desk_id:
+            ok = m is not None and m["role"] == Membership.Role.COORDINATOR
+        elif group_id in agency_groups:
+            ok = m is not None and m["agency__group_id"] == group_id
+        else:
+            continue
+        if not ok:
+            yield f"user {user_id} is in group {group_id} without the membership for it"
+
+
+def problems() -> Iterator[str]:
+    """Every grant on a referral that the process does not explain, and every
+    grant the process expects that is missing."""
+    trusted = _trusted_authors()
+    expected_user: dict[tuple[int, int], set[str]] = {
+        (referral_id, user_id): set(AUTHOR) for referral_id, user_id in trusted.items()
+    }
+    held_user: dict[tuple[int, int], set[str]] = defaultdict(set)
+    for referral_id, user_id, codename in ReferralUserObjectPermission.objects.values_list(
+        "content_object_id", "user_id", "permission__codename"
+    ):
+        held_user[(referral_id, user_id)].add(codename)
+    for key in sorted(set(expected_user) | set(held_user)):
+        referral_id, user_id = key
+        for codename in sorted(held_user.get(key, set()) - expected_user.get(key, set())):
+            yield (
+                f"referral {referral_id}: user {user_id} holds {codename} but is not its "
+                "author with access"
+            )
+        for codename in sorted(expected_user.get(key, set()) - held_user.get(key, set())):
+            yield f"referral {referral_id}: its author (user {user_id}) lacks {codename}"
+
+    desk_id = desk_group().pk
+    expected = _expected_group_grants(desk_id)
+    held: dict[tuple[int, int], set[str]] = defaultdict(set)
+    for referral_id, group_id, codename in ReferralGroupObjectPermission.objects.values_list(
+        "content_object_id", "group_id", "permission__codename"
+    ):
+        held[(referral_id, group_id)].add(codename)
+    for key in sorted(set(expected) | set(held)):
+        referral_id, group_id = key
+        who = "the coordination desk" if group_id == desk_id else f"group {group_id}"
+        for codename in sorted(held.get(key, set()) - expected.get(key, set())):
+            yield f"referral {referral_id}: {who} holds {codename} without a reason"
+        for codename in sorted(expected.get(key, set()) - held.get(key, set())):
+            yield f"referral {referral_id}: {who} lacks {codename}"
