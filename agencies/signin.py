@@ -3,9 +3,13 @@
 - Lockout: after ``MNR_SIGNIN_MAX_FAILURES`` failed attempts on one username
   (wrong password or wrong second-factor code) within
   ``MNR_SIGNIN_LOCKOUT_MINUTES``, that username is locked for as long. Counters
-  live in the cache (Redis in production), keyed by a hash of the username, so
-  unknown usernames lock exactly like real ones: the answer never reveals
-  whether an account exists.
+  live in the database (``SigninLockout``), so every worker process shares them
+  and a Redis outage changes nothing; they are keyed by a keyed hash of the
+  username, so unknown usernames lock exactly like real ones: the answer never
+  reveals whether an account exists. Each attempt is counted (under a row lock)
+  before its password or code is checked, so parallel attempts cannot check
+  more than the limit. When the counters cannot be reached, sign-in fails
+  closed (``SigninUnavailable``, 503).
 - Two-factor authentication (TOTP, django-otp) is required for association,
   coordination (desk, analysts) and platform staff outside demo mode; a person
   who enrolled a device is always asked for a code. Recovery codes (static
@@ -17,16 +21,20 @@ authentication signals (audit/receivers.py).
 
 from __future__ import annotations
 
-import hashlib
+import logging
 import secrets
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_otp import devices_for_user, user_has_device
@@ -38,8 +46,11 @@ from audit.models import AccessAction
 from audit.services import access_log_write
 from common.errors import DomainError, NotAllowed, ValidationFailed
 
-from .models import AgencyKind, User
+from . import services
+from .models import AgencyKind, SigninLockout, User
 from .selectors import membership_of
+
+logger = logging.getLogger(__name__)
 
 # Agency kinds whose staff must use a second factor (DESIGN §9, issue 7).
 TWO_FACTOR_AGENCY_KINDS = frozenset(
@@ -65,6 +76,12 @@ class SigninLocked(DomainError):
         self.retry_after = retry_after
 
 
+class SigninUnavailable(DomainError):
+    """The failure counters cannot be read or written: sign-in is refused (503)."""
+
+    code = "signin_unavailable"
+
+
 class OtpInvalid(DomainError):
     """The second-factor code is missing, wrong or already used."""
 
@@ -80,71 +97,136 @@ class TwoFactorNotEnrolled(NotAllowed):
 # Lockout ---------------------------------------------------------------------
 
 
-def _key(kind: str, username: str) -> str:
-    digest = hashlib.sha256(username.strip().casefold().encode()).hexdigest()[:32]
-    return f"signin:{kind}:{digest}"
+def _username_key(username: str) -> str:
+    """A keyed SHA-256 (HMAC with the secret key) of the casefolded username:
+    the row names no one, and a database dump cannot confirm a guessed name
+    (a new secret key starts every counter afresh)."""
+    return salted_hmac(
+        "mnr.signin.lockout", username.strip().casefold(), algorithm="sha256"
+    ).hexdigest()
 
 
-def _lockout_seconds() -> int:
-    return settings.MNR_SIGNIN_LOCKOUT_MINUTES * 60
+def _window() -> timedelta:
+    return timedelta(minutes=settings.MNR_SIGNIN_LOCKOUT_MINUTES)
+
+
+@contextmanager
+def _counter_store() -> Iterator[None]:
+    """Fail closed: when the counters cannot be read or written, nobody signs in."""
+    try:
+        yield
+    except DatabaseError as exc:
+        logger.error("Sign-in counters unavailable (%s): sign-in refused", type(exc).__name__)
+        raise SigninUnavailable(
+            _("Sign-in is unavailable for a moment. Try again in a few minutes.")
+        ) from exc
+
+
+def _row(key: str, now: datetime) -> SigninLockout:
+    """The username's row, locked for the rest of the transaction (created if
+    missing; a window and a lock that have run out start again from zero)."""
+    SigninLockout.objects.bulk_create(
+        [SigninLockout(username_hash=key, failures=0, window_start=now)], ignore_conflicts=True
+    )
+    row = SigninLockout.objects.select_for_update().get(username_hash=key)
+    if (row.locked_until is not None and row.locked_until <= now) or (
+        row.locked_until is None and row.window_start <= now - _window()
+    ):
+        row.failures, row.window_start, row.locked_until = 0, now, None
+    return row
+
+
+def _locked(remaining: timedelta) -> SigninLocked:
+    seconds = max(int(remaining.total_seconds()), 1)
+    minutes = -(-seconds // 60)
+    return SigninLocked(
+        ngettext(
+            "Too many failed attempts. Sign-in is blocked for this username for "
+            "%(minutes)s minute. Try again later or contact your administrator.",
+            "Too many failed attempts. Sign-in is blocked for this username for "
+            "%(minutes)s minutes. Try again later or contact your administrator.",
+            minutes,
+        )
+        % {"minutes": minutes},
+        retry_after=seconds,
+    )
+
+
+def _attempt_begin(username: str) -> None:
+    """Count this attempt before its password or code is checked, or raise
+    SigninLocked: however many attempts run at once, in however many worker
+    processes, at most ``MNR_SIGNIN_MAX_FAILURES`` are checked per window."""
+    now = timezone.now()
+    with _counter_store(), transaction.atomic():
+        row = _row(_username_key(username), now)
+        if row.locked_until is not None:
+            raise _locked(row.locked_until - now)
+        if row.failures >= settings.MNR_SIGNIN_MAX_FAILURES:
+            # The limit is reached by attempts still being checked elsewhere.
+            raise _locked(row.window_start + _window() - now)
+        row.failures += 1
+        row.save()
+
+
+def _attempt_end(username: str, *, failed: bool) -> None:
+    """After the check: a failure stays counted (and locks the username at the
+    limit, raising SigninLocked); a success gives its attempt back."""
+    now = timezone.now()
+    with _counter_store(), transaction.atomic():
+        row = _row(_username_key(username), now)
+        if failed:
+            row.failures = max(row.failures, 1)  # the window may have run out meanwhile
+            if row.locked_until is None and row.failures >= settings.MNR_SIGNIN_MAX_FAILURES:
+                row.locked_until = now + _window()
+        else:
+            row.failures = max(row.failures - 1, 0)
+        row.save()
+    if failed and row.locked_until is not None:
+        raise _locked(row.locked_until - now)
+
+
+def _clear_failures(username: str) -> None:
+    """Forget the failed attempts of a person fully signed in (not a lock)."""
+    with _counter_store():
+        SigninLockout.objects.filter(username_hash=_username_key(username)).filter(
+            Q(locked_until__isnull=True) | Q(locked_until__lte=timezone.now())
+        ).delete()
 
 
 def signin_lock_remaining(*, username: str) -> int:
     """Seconds left on this username's lock (0 when not locked)."""
-    until = cache.get(_key("lock", username))
-    if until is None:
-        return 0
-    return max(int(until - time.time()), 1)
-
-
-def _ensure_not_locked(username: str) -> None:
-    remaining = signin_lock_remaining(username=username)
-    if remaining:
-        minutes = -(-remaining // 60)
-        raise SigninLocked(
-            ngettext(
-                "Too many failed attempts. Sign-in is blocked for this username for "
-                "%(minutes)s minute. Try again later or contact your administrator.",
-                "Too many failed attempts. Sign-in is blocked for this username for "
-                "%(minutes)s minutes. Try again later or contact your administrator.",
-                minutes,
+    now = timezone.now()
+    with _counter_store():
+        until = (
+            SigninLockout.objects.filter(
+                username_hash=_username_key(username), locked_until__gt=now
             )
-            % {"minutes": minutes},
-            retry_after=remaining,
+            .values_list("locked_until", flat=True)
+            .first()
         )
+    return max(int((until - now).total_seconds()), 1) if until else 0
 
 
-def signin_record_failure(*, username: str) -> None:
-    """Count one failed attempt; lock the username when the limit is reached."""
-    window = _lockout_seconds()
-    key = _key("fail", username)
-    if cache.add(key, 1, timeout=window):
-        failures = 1
-    else:
-        try:
-            failures = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window)
-            failures = 1
-    if failures >= settings.MNR_SIGNIN_MAX_FAILURES:
-        cache.set(_key("lock", username), time.time() + window, timeout=window)
-        cache.delete(key)
-
-
-def _clear_failures(username: str) -> None:
-    cache.delete(_key("fail", username))
+def signin_lockouts_purge(*, now: datetime | None = None) -> int:
+    """Delete the rows whose window and lock have both run out (periodic task).
+    Returns the number of rows deleted."""
+    now = now or timezone.now()
+    expired = Q(locked_until__isnull=True, window_start__lte=now - _window()) | Q(
+        locked_until__lte=now
+    )
+    return SigninLockout.objects.filter(expired).delete()[0]
 
 
 def signin_authenticate(*, request: HttpRequest | None, username: str, password: str) -> User:
-    """The user with these credentials, or SigninFailed / SigninLocked.
+    """The user with these credentials, or SigninFailed / SigninLocked, or
+    SigninUnavailable when the counters cannot be reached (fail closed).
 
-    The lock is checked before the password, so a locked username is refused
-    even with the right password."""
-    _ensure_not_locked(username)
+    The attempt is counted before the password is checked, so a locked username
+    is refused even with the right password."""
+    _attempt_begin(username)
     user = authenticate(request, username=username, password=password)
+    _attempt_end(username, failed=user is None)  # this failure may lock it
     if user is None:
-        signin_record_failure(username=username)
-        _ensure_not_locked(username)  # this failure may have locked it
         raise SigninFailed(_("Wrong username or password."))
     return user
 
@@ -178,7 +260,7 @@ def signin_verify_otp(*, user: User, token: str) -> Device:
     A recovery code is used up; a TOTP code cannot be replayed. A wrong code
     counts as a failed attempt towards the username's lockout."""
     username = user.get_username()
-    _ensure_not_locked(username)
+    _attempt_begin(username)
     token = "".join((token or "").split()).lower()
     device = None
     if token:
@@ -194,8 +276,7 @@ def signin_verify_otp(*, user: User, token: str) -> Device:
             target_type="user",
             detail={"factor": "otp"},
         )
-        signin_record_failure(username=username)
-        _ensure_not_locked(username)
+        _attempt_end(username, failed=True)  # may lock it
         raise OtpInvalid(_("This code is not valid. Check your app's current code."))
     _clear_failures(username)
     if isinstance(device, StaticDevice):
@@ -278,6 +359,8 @@ def two_factor_reset(*, user: User, actor: User | None, reason: str) -> int:
     removed = 0
     for model in (TOTPDevice, StaticDevice):
         removed += model.objects.filter(user=user).delete()[1].get(model._meta.label, 0)
+    # A token was trusted because of the factor that is now gone.
+    services.tokens_revoke_all(user=user, actor=actor, reason="two_factor_reset")
     access_log_write(
         action=AccessAction.TWO_FACTOR_RESET,
         actor=actor,

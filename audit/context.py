@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest, HttpResponse
 
+from common.http import client_ip
+
 
 @dataclass(frozen=True)
 class RequestContext:
@@ -26,12 +28,6 @@ def current() -> RequestContext | None:
     return _current.get()
 
 
-def _client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: X-Forwarded-For is set by clients too. Behind a proxy,
-    # configure it to overwrite REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips).
-    return request.META.get("REMOTE_ADDR") or None
-
-
 class RequestContextMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -42,7 +38,7 @@ class RequestContextMiddleware:
             incoming if incoming.isascii() and 0 < len(incoming) <= 64 else uuid.uuid4().hex
         )
         request.request_id = request_id
-        token = _current.set(RequestContext(ip=_client_ip(request), request_id=request_id))
+        token = _current.set(RequestContext(ip=client_ip(request), request_id=request_id))
         try:
             response = self.get_response(request)
         finally:

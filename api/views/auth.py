@@ -18,6 +18,7 @@ from agencies.signin import (
     OtpInvalid,
     SigninFailed,
     SigninLocked,
+    SigninUnavailable,
     otp_needed,
     signin_authenticate,
     signin_succeeded,
@@ -34,12 +35,25 @@ TWO_FACTOR_NOT_ENROLLED = error_response(
     example_code="two_factor_not_enrolled",
     status=403,
 )
+SIGNIN_UNAVAILABLE = error_response(
+    "Sign-in is unavailable for a moment (the failure counters cannot be reached): "
+    "no token is issued. Try again in a few minutes.",
+    example_code="signin_unavailable",
+    status=503,
+)
+
+
+class SigninUnavailableError(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("Sign-in is unavailable for a moment. Try again in a few minutes.")
+    default_code = "signin_unavailable"
 
 
 class TokenObtainView(APIView):
     """Exchange a username and password (and, where two-factor authentication
     applies, a current TOTP code or a recovery code in `otp`) for an expiring
-    API token. Repeated failures lock the username for a while (429)."""
+    API token. Repeated failures lock the username for a while (429); when the
+    failure counters cannot be reached, no token is issued (503)."""
 
     throttle_scope = "auth"
 
@@ -93,6 +107,7 @@ class TokenObtainView(APIView):
             401: UNAUTHORIZED,
             403: TWO_FACTOR_NOT_ENROLLED,
             429: THROTTLED,
+            503: SIGNIN_UNAVAILABLE,
         },
         examples=[
             OpenApiExample(
@@ -129,13 +144,15 @@ class TokenObtainView(APIView):
             )
             if otp_needed(user):
                 self._verify_second_factor(user, data.validated_data.get("otp", ""))
+            signin_succeeded(user=user, channel="api")
         except SigninLocked as exc:
             raise exceptions.Throttled(
                 wait=exc.retry_after, detail=str(exc.message), code="signin_locked"
             ) from exc
         except SigninFailed as exc:
             raise exceptions.AuthenticationFailed(exc.message) from exc
-        signin_succeeded(user=user, channel="api")
+        except SigninUnavailable as exc:
+            raise SigninUnavailableError(exc.message) from exc
         token, key = token_issue(user=user)
         body = {"token": key, "token_type": "Token", "id": token.pk, "expires_at": token.expires_at}
         return Response(self.OutputSerializer(body).data, status=status.HTTP_201_CREATED)

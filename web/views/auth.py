@@ -42,9 +42,22 @@ def _next_url(request: HttpRequest, candidate: str | None) -> str | None:
     return None
 
 
-def _finish(request: HttpRequest) -> HttpResponseRedirect:
-    signin.signin_succeeded(user=request.user, channel="web")
+def _finish(request: HttpRequest) -> HttpResponse:
+    try:
+        signin.signin_succeeded(user=request.user, channel="web")
+    except signin.SigninUnavailable as exc:
+        return _unavailable(request, exc)
     return HttpResponseRedirect(request.session.pop(SESSION_NEXT, None) or "/")
+
+
+def _unavailable(request: HttpRequest, exc: signin.SigninUnavailable) -> HttpResponse:
+    """The failure counters cannot be reached: no one is signed in (503)."""
+    auth_logout(request)
+    form = SignInForm()  # empty, showing only this error
+    form.full_clean()
+    form.cleaned_data = {}
+    form.add_error(None, str(exc.message))
+    return render(request, "web/auth/signin.html", {"form": form, "next": ""}, status=503)
 
 
 @sensitive_post_parameters("password")
@@ -63,6 +76,8 @@ def signin_view(request: HttpRequest) -> HttpResponse:
             )
         except (signin.SigninFailed, signin.SigninLocked) as exc:
             form.add_error(None, str(exc.message))
+        except signin.SigninUnavailable as exc:
+            return _unavailable(request, exc)
         else:
             next_url = _next_url(request, request.POST.get("next") or request.GET.get("next"))
             auth_login(request, user)  # new session; logged as a sign-in once complete
@@ -116,6 +131,8 @@ def signin_otp_view(request: HttpRequest) -> HttpResponse:
             auth_logout(request)
             messages.error(request, str(exc.message))
             return redirect("web:signin")
+        except signin.SigninUnavailable as exc:
+            return _unavailable(request, exc)
         except signin.OtpInvalid as exc:
             form.add_error("otp", str(exc.message))
         else:
@@ -158,7 +175,10 @@ def two_factor_setup_view(request: HttpRequest) -> HttpResponse:
         else:
             django_otp.login(request, enrolment.device)
             request.session.cycle_key()
-            signin.signin_succeeded(user=request.user, channel="web")
+            try:
+                signin.signin_succeeded(user=request.user, channel="web")
+            except signin.SigninUnavailable as exc:
+                return _unavailable(request, exc)
             # Shown once, in this response only: never stored in the session.
             return render(
                 request,
