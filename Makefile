@@ -2,7 +2,10 @@
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
-DEMO_ENV := DJANGO_DEBUG=true MNR_DEMO_MODE=true
+# manage.py defaults to the production settings: development commands and the
+# demo name theirs (debug on, development keys; the demo adds demo mode).
+DEV_ENV  := DJANGO_SETTINGS_MODULE=config.settings_dev DJANGO_DEBUG=true
+DEMO_ENV := $(DEV_ENV) MNR_DEMO_MODE=true
 
 .PHONY: demo test install lint format lock messages clean
 
@@ -41,12 +44,12 @@ lock:
 ## Refresh the catalogues (fr to translate by hand; en = msgids), compile, check (needs gettext)
 MAKEMESSAGES := $(BIN)/python manage.py makemessages --ignore=.venv --ignore=tests --ignore=benchmarks
 messages: install
-	DJANGO_DEBUG=true $(MAKEMESSAGES) -l fr
+	$(DEV_ENV) $(MAKEMESSAGES) -l fr
 	rm -f locale/en/LC_MESSAGES/django.po
-	DJANGO_DEBUG=true $(MAKEMESSAGES) -l en
+	$(DEV_ENV) $(MAKEMESSAGES) -l en
 	msgen locale/en/LC_MESSAGES/django.po -o locale/en/LC_MESSAGES/django.po
 	sed -i '0,/#, fuzzy/{/#, fuzzy/d}; s/^"Language: \\n"/"Language: en\\n"/' locale/en/LC_MESSAGES/django.po
-	DJANGO_DEBUG=true $(BIN)/python manage.py compilemessages --ignore=.venv
+	$(DEV_ENV) $(BIN)/python manage.py compilemessages --ignore=.venv
 	$(BIN)/python locale/check_catalogues.py
 
 clean:

@@ -10,6 +10,7 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
 
 from common.errors import PreconditionFailed, PreconditionRequired
+from common.parsing import parse_int
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -37,7 +38,7 @@ def expected_version(request: Request, *, kind: str, pk: int) -> int:
         candidate = candidate.removeprefix("W/")
         prefix = f'"{kind}-{pk}-v'
         if candidate.startswith(prefix) and candidate.endswith('"'):
-            number = candidate[len(prefix) : -1]
-            if number.isdigit():
-                return int(number)
+            version = parse_int(candidate[len(prefix) : -1])
+            if version is not None:
+                return version
     raise PreconditionFailed(_("Someone changed this since you read it: reload and try again."))

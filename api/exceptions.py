@@ -10,8 +10,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -32,6 +35,20 @@ DOMAIN_STATUS: dict[type[errors.DomainError], int] = {
     errors.PreconditionFailed: status.HTTP_412_PRECONDITION_FAILED,
     errors.PreconditionRequired: status.HTTP_428_PRECONDITION_REQUIRED,
 }
+
+
+class RequestTooLarge(exceptions.APIException):
+    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE (Django raises RequestDataTooBig
+    when the body is read, anonymous requests included)."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+
+    def __init__(self) -> None:
+        limit = filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        super().__init__(
+            _("The request body is larger than the %(limit)s allowed.") % {"limit": limit}
+        )
 
 
 def error_body(*, status_code: int, code: str, message: Any, fields: Any = None) -> dict:
@@ -64,6 +81,8 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     headers: dict[str, str] = {}
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from agencies.selectors import membership_of
 from common.choices import ExploitationForm
 from common.errors import ValidationFailed
+from common.parsing import parse_id
 
 from .models import Case, CaseStatus, Transfer, TransferStatus
 
@@ -35,11 +37,12 @@ class CaseFilter(django_filters.FilterSet):
             return queryset.filter(assigned_to=self.request.user)
         if value == "none":
             return queryset.filter(assigned_to__isnull=True)
-        if not value.isdigit():
+        user_id = parse_id(value)
+        if user_id is None:
             raise ValidationFailed(
                 _("Invalid input."), fields={"assigned_to": [_("A user id, `me` or `none`.")]}
             )
-        return queryset.filter(assigned_to_id=int(value))
+        return queryset.filter(assigned_to_id=user_id)
 
     def filter_overdue(self, queryset, name, value):
         if value == "true":
@@ -61,7 +64,9 @@ class TransferFilter(django_filters.FilterSet):
         fields = ["status", "direction"]
 
     def filter_direction(self, queryset, name, value):
-        agency_id = self.request.user.membership.agency_id
+        membership = membership_of(self.request.user)
+        if membership is None:  # no agency: no transfers either way (the list is empty)
+            return queryset.none()
         if value == "in":
-            return queryset.filter(to_association_id=agency_id)
-        return queryset.filter(from_association_id=agency_id)
+            return queryset.filter(to_association_id=membership.agency_id)
+        return queryset.filter(from_association_id=membership.agency_id)

@@ -1,7 +1,8 @@
-"""Development defaults for `manage.py` run without DJANGO_SETTINGS_MODULE:
-debug on unless DJANGO_DEBUG says otherwise (keys then derive from a dev secret).
-Servers (wsgi, asgi, Celery), the Dockerfile and docker-compose.yml use
-config.settings, where debug is off by default."""
+"""Development settings, chosen explicitly (DJANGO_SETTINGS_MODULE=config.settings_dev,
+as `make demo` and `make messages` do): debug on unless DJANGO_DEBUG says
+otherwise (keys then derive from a dev secret). `manage.py`, servers (wsgi,
+asgi, Celery), the Dockerfile and docker-compose.yml default to config.settings,
+where debug is off; `check --deploy` refuses debug and demo mode (agencies/checks.py)."""
 
 import os
 

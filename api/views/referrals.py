@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import django_filters
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -20,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.choices import ExploitationForm
-from common.errors import NotFound
+from common.errors import NotFound, ValidationFailed
 from referral import indicators, selectors, services
 from referral.models import Need, Referral, ReferralStatus, Routing, RoutingOutcome, Sex
 
@@ -103,7 +104,10 @@ class ReferralInputSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=100), required=False, default=list, max_length=200
     )
     needs = serializers.ListField(
-        child=serializers.ChoiceField(choices=Need.choices), required=False, default=list
+        child=serializers.ChoiceField(choices=Need.choices),
+        required=False,
+        default=list,
+        max_length=len(Need.choices),
     )
     narrative = serializers.CharField(
         max_length=10000, required=False, allow_blank=True, default=""
@@ -318,6 +322,18 @@ class RoutingFilter(django_filters.FilterSet):
 # --- views ------------------------------------------------------------------------
 
 
+def _idempotency_key(request: Request) -> str:
+    """The Idempotency-Key header: a string of printable ASCII (RFC 8941), else a
+    400 naming it (a NUL byte reached PostgreSQL and answered 500)."""
+    key = request.headers.get("Idempotency-Key", "")
+    if not all(" " <= char <= "~" for char in key):
+        raise ValidationFailed(
+            _("Invalid input."),
+            fields={"Idempotency-Key": [_("Printable ASCII characters only.")]},
+        )
+    return key
+
+
 @extend_schema_view(
     get=extend_schema(
         tags=["referrals"],
@@ -383,7 +399,7 @@ class ReferralListView(generics.ListAPIView):
         ),
     )
     def post(self, request: Request) -> Response:
-        key = request.headers.get("Idempotency-Key", "")
+        key = _idempotency_key(request)
         data = ReferralInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         referral, created = services.referral_submit(

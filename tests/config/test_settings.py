@@ -83,26 +83,107 @@ def test_debug_mode_derives_development_keys():
     assert result.stdout.split() == ["1", "True"]
 
 
-def test_manage_py_without_settings_module_uses_development_settings():
+def manage_py(*args: str, env: dict[str, str | None]):
+    """``manage.py …`` in a fresh interpreter, with no DJANGO_SETTINGS_MODULE (so
+    manage.py's own default applies) and the given environment on top."""
     import os
     import subprocess
     import sys
 
-    from tests.helpers import ROOT
+    from tests.helpers import ROOT, TEST_FERNET_KEY
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "MNR_"))}
-    env.pop("DATABASE_URL", None)
-    env.pop("REDIS_URL", None)
-    result = subprocess.run(
-        [sys.executable, "manage.py", "diffsettings", "--all"],
+    child = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "MNR_"))}
+    child.pop("DATABASE_URL", None)
+    child.pop("REDIS_URL", None)
+    child["MNR_FIELD_ENCRYPTION_KEYS"] = TEST_FERNET_KEY
+    child["MNR_BLIND_INDEX_KEY"] = "test-blind-index-key"
+    for key, value in env.items():
+        if value is None:
+            child.pop(key, None)
+        else:
+            child[key] = value
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env=env,
+        env=child,
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def production_env(**changes: str | None) -> dict[str, str | None]:
+    import secrets
+
+    return {
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "mnr.example.gouv.fr",
+        **changes,
+    }
+
+
+def test_manage_py_without_settings_module_uses_production_settings():
+    result = manage_py("diffsettings", "--all", env=production_env())
+    assert result.returncode == 0, result.stderr
+    assert "DEBUG = False" in result.stdout
+    assert "MNR_DEMO_MODE = False" in result.stdout
+    # Production settings refuse to start without their secret (no dev default).
+    missing = manage_py("check", env={"DJANGO_SECRET_KEY": None})
+    assert missing.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off" in missing.stderr
+
+
+def test_the_demo_sets_its_own_settings_module():
+    result = manage_py(
+        "diffsettings",
+        "--all",
+        env={"DJANGO_SETTINGS_MODULE": "config.settings_dev", "MNR_DEMO_MODE": "true"},
+    )
     assert result.returncode == 0, result.stderr
     assert "DEBUG = True" in result.stdout
+    assert "MNR_DEMO_MODE = True" in result.stdout
+
+
+def test_check_deploy_passes_with_production_settings_and_a_real_secret():
+    result = manage_py("check", "--deploy", "--fail-level", "WARNING", env=production_env())
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout + result.stderr
+
+
+def test_check_deploy_fails_in_demo_mode():
+    result = manage_py("check", "--deploy", env=production_env(MNR_DEMO_MODE="true"))
+    assert result.returncode != 0
+    assert "mnr.E103" in result.stderr
+    assert "MNR_DEMO_MODE" in result.stderr
+    assert "mnr.E104" not in result.stderr
+
+
+def test_check_deploy_fails_with_debug_on():
+    result = manage_py("check", "--deploy", env=production_env(DJANGO_DEBUG="true"))
+    assert result.returncode != 0
+    assert "mnr.E104" in result.stderr
+    assert "mnr.E103" not in result.stderr
+
+
+def test_check_deploy_fails_when_run_as_the_demo_runs():
+    """The demo's own settings module and variables (Makefile DEMO_ENV)."""
+    result = manage_py(
+        "check",
+        "--deploy",
+        env={
+            "DJANGO_SETTINGS_MODULE": "config.settings_dev",
+            "DJANGO_DEBUG": "true",
+            "MNR_DEMO_MODE": "true",
+        },
+    )
+    assert result.returncode != 0
+    assert "mnr.E103" in result.stderr and "mnr.E104" in result.stderr
+
+
+def test_a_plain_check_still_passes_in_demo_mode():
+    """Only the deployment checks refuse the demo: `migrate` and `runserver` run."""
+    result = manage_py("check", env=production_env(MNR_DEMO_MODE="true", DJANGO_DEBUG="true"))
+    assert result.returncode == 0, result.stderr
 
 
 def test_check_deploy_is_clean_with_production_settings():
