@@ -19,7 +19,7 @@ from audit.services import access_log_write
 from common.errors import ValidationFailed
 from stats.dimensions import DIMENSIONS
 from stats.export import release_csv, release_log, report_log
-from stats.reports import report
+from stats.reports import REPORTS, report
 from stats.selectors import acceptance_delays, parse_by, table
 
 from ..schema import BAD_REQUEST, THROTTLED, UNAUTHORIZED
@@ -52,19 +52,29 @@ class CSVRenderer(BaseRenderer):
     charset = "utf-8"
 
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
-        if "error" in data:  # errors stay JSON-shaped, in a CSV cell
+        # Errors and anything but a release (OPTIONS' description) stay JSON-shaped.
+        if "error" in data or "dimensions" not in data:
             return JSONRenderer().render(data)
         return release_csv(data).encode()
 
 
+_DIMENSION = "(" + "|".join(DIMENSIONS) + ")"
 STATS_PARAMETERS = [
     OpenApiParameter(
         "by",
         OpenApiTypes.STR,
         required=True,
-        description="One to four dimensions, comma-separated: " + ", ".join(DIMENSIONS) + ".",
+        pattern=f"^{_DIMENSION}(,{_DIMENSION}){{0,3}}$",
+        description=(
+            "One to four different dimensions, comma-separated: " + ", ".join(DIMENSIONS) + "."
+        ),
     ),
-    OpenApiParameter("period", OpenApiTypes.STR, description="`2025`, `2025-Q3` or `2025-07`."),
+    OpenApiParameter(
+        "period",
+        OpenApiTypes.STR,
+        pattern=r"^(20[0-9]{2}|2100)(-(Q[1-4]|0[1-9]|1[0-2]))?$",
+        description="`2025`, `2025-Q3` or `2025-07` (years 2000 to 2100).",
+    ),
     OpenApiParameter(
         "format", OpenApiTypes.STR, enum=["json", "csv"], description="`csv` for a CSV file."
     ),
@@ -77,10 +87,14 @@ STATS_PARAMETERS = [
             "differential privacy on demand is no longer offered (400)."
         ),
     ),
-    OpenApiParameter(
-        "<dimension>",
-        OpenApiTypes.STR,
-        description="Any dimension but the periods as a filter, e.g. `sex=female`.",
+    *(
+        OpenApiParameter(
+            name,
+            OpenApiTypes.STR,
+            description=f"Filter: only what has this `{name}` (e.g. `sex=female`).",
+        )
+        for name, dimension in DIMENSIONS.items()
+        if dimension.filterable
     ),
 ]
 
@@ -206,11 +220,18 @@ class ReportView(StatsThrottled):
         tags=["statistics"],
         operation_id="stats_report",
         parameters=[
+            OpenApiParameter("name", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(REPORTS)),
             OpenApiParameter(
-                "year", OpenApiTypes.STR, description="`survey`: the year, e.g. 2025."
+                "year",
+                OpenApiTypes.STR,
+                pattern=r"^(20[0-9]{2}|2100)$",
+                description="`survey`: the year, e.g. 2025.",
             ),
             OpenApiParameter(
-                "quarter", OpenApiTypes.STR, description="`uk-nrm`: the quarter, e.g. 2025-Q3."
+                "quarter",
+                OpenApiTypes.STR,
+                pattern=r"^(20[0-9]{2}|2100)-Q[1-4]$",
+                description="`uk-nrm`: the quarter, e.g. 2025-Q3.",
             ),
         ],
         responses={

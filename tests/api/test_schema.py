@@ -43,3 +43,21 @@ def test_every_operation_is_described_and_documents_its_401():
         assert op.get("description"), (method, path)
         if path not in ("/api/v1/auth/token/", "/api/v1/schema/", "/api/v1/docs/"):
             assert "401" in op["responses"], (method, path)
+
+
+@pytest.mark.django_db
+def test_every_operation_documents_the_errors_its_input_can_cause():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    for path, ops in schema["paths"].items():
+        for method, op in ops.items():
+            codes = set(op["responses"])
+            where = {p["in"] for p in op.get("parameters", [])}
+            assert "429" in codes, (method, path)
+            if "requestBody" in op:
+                assert {"400", "413", "415"} <= codes, (method, path)
+            if "query" in where:
+                assert "400" in codes, (method, path)
+            if "path" in where:
+                assert "404" in codes, (method, path)

@@ -98,6 +98,12 @@ class World:
 
 @pytest.fixture
 def world(db) -> World:
+    return build_world()
+
+
+def build_world() -> World:
+    """The agencies and one member per role (also built once per module, e.g. by
+    the Schemathesis run)."""
     deps = {d.code: d for d in Departement.objects.filter(code__in=IDF)}
     police = AgencyFactory(kind="frontline", departement_code="75")
     school = AgencyFactory(kind="frontline", sector="education", departement_code="93")
