@@ -30,10 +30,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
-from django.contrib.auth.models import Permission
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
 from agencies.models import User
+from common import grants as common_grants
 
 from .models import (
     Case,
@@ -56,24 +56,12 @@ PART_PERMISSION = {
 OWNER = (VIEW, CHANGE)
 
 
-def _permissions(codenames: Iterable[str]) -> list[Permission]:
-    return list(Permission.objects.filter(content_type__app_label="cases", codename__in=codenames))
-
-
 def _give_group(group_id: int, case_id: int, codenames: Iterable[str]) -> None:
-    CaseGroupObjectPermission.objects.bulk_create(
-        [
-            CaseGroupObjectPermission(group_id=group_id, permission=p, content_object_id=case_id)
-            for p in _permissions(codenames)
-        ],
-        ignore_conflicts=True,
-    )
+    common_grants.give_group(CaseGroupObjectPermission, "cases", group_id, case_id, codenames)
 
 
 def _end_group(group_id: int, case_id: int, codenames: Iterable[str]) -> None:
-    CaseGroupObjectPermission.objects.filter(
-        group_id=group_id, content_object_id=case_id, permission__codename__in=codenames
-    ).delete()
+    common_grants.end_group(CaseGroupObjectPermission, group_id, case_id, codenames)
 
 
 # --- the process -----------------------------------------------------------------
@@ -102,7 +90,9 @@ def grant_share(*, share: CaseShare) -> None:
             CaseUserObjectPermission(
                 user_id=share.grantee_id, permission=p, content_object_id=share.case_id
             )
-            for p in _permissions(PART_PERMISSION[part] for part in share.parts)
+            for p in common_grants.permissions(
+                "cases", (PART_PERMISSION[part] for part in share.parts)
+            )
         ],
         ignore_conflicts=True,
     )
@@ -120,13 +110,9 @@ def end_share(*, share: CaseShare) -> None:
 def held_q(user: User, codename: str = VIEW, *, ref: str = "pk") -> Q:
     """The cases on which ``user`` holds ``codename``, directly or through a
     group: two Exists over the grant tables (indexed), one query."""
-    direct = CaseUserObjectPermission.objects.filter(
-        content_object=OuterRef(ref), user=user, permission__codename=codename
+    return common_grants.held_q(
+        CaseUserObjectPermission, CaseGroupObjectPermission, user, codename, ref
     )
-    by_group = CaseGroupObjectPermission.objects.filter(
-        content_object=OuterRef(ref), group__user=user, permission__codename=codename
-    )
-    return Q(Exists(direct)) | Q(Exists(by_group))
 
 
 def holds(user: User, codename: str, case_id: int) -> bool:
@@ -156,16 +142,15 @@ def problems() -> Iterator[str]:
         "case_id", "to_association__group_id"
     ):
         expected[(case_id, group_id)].add(DECIDE_TRANSFER)
-    held: dict[tuple[int, int], set[str]] = defaultdict(set)
-    for case_id, group_id, codename in CaseGroupObjectPermission.objects.values_list(
-        "content_object_id", "group_id", "permission__codename"
-    ):
-        held[(case_id, group_id)].add(codename)
-    for key in sorted(set(expected) | set(held)):
-        case_id, group_id = key
-        for codename in sorted(held.get(key, set()) - expected.get(key, set())):
+    held = common_grants.held_by(
+        CaseGroupObjectPermission.objects.values_list(
+            "content_object_id", "group_id", "permission__codename"
+        )
+    )
+    for (case_id, group_id), codename, extra in common_grants.drift(expected, held):
+        if extra:
             yield f"case {case_id}: group {group_id} holds {codename} without a reason"
-        for codename in sorted(expected.get(key, set()) - held.get(key, set())):
+        else:
             yield f"case {case_id}: group {group_id} lacks {codename}"
 
     expected_user: dict[tuple[int, int], set[str]] = defaultdict(set)
@@ -173,14 +158,13 @@ def problems() -> Iterator[str]:
         ended_at__isnull=True, grantee__is_active=True
     ).values_list("case_id", "grantee_id", "parts"):
         expected_user[(case_id, user_id)] |= {PART_PERMISSION[p] for p in parts}
-    held_user: dict[tuple[int, int], set[str]] = defaultdict(set)
-    for case_id, user_id, codename in CaseUserObjectPermission.objects.values_list(
-        "content_object_id", "user_id", "permission__codename"
-    ):
-        held_user[(case_id, user_id)].add(codename)
-    for key in sorted(set(expected_user) | set(held_user)):
-        case_id, user_id = key
-        for codename in sorted(held_user.get(key, set()) - expected_user.get(key, set())):
+    held_user = common_grants.held_by(
+        CaseUserObjectPermission.objects.values_list(
+            "content_object_id", "user_id", "permission__codename"
+        )
+    )
+    for (case_id, user_id), codename, extra in common_grants.drift(expected_user, held_user):
+        if extra:
             yield f"case {case_id}: user {user_id} holds {codename} without an active share"
-        for codename in sorted(expected_user.get(key, set()) - held_user.get(key, set())):
+        else:
             yield f"case {case_id}: user {user_id} lacks {codename} of their share"

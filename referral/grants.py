@@ -36,11 +36,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
-from django.contrib.auth.models import Group, Permission
-from django.db.models import Exists, F, OuterRef, Q
+from django.contrib.auth.models import Group
+from django.db.models import F, Q
 
 from agencies.models import Membership, User
 from agencies.system import desk_group
+from common import grants as common_grants
 
 from .models import (
     Referral,
@@ -65,28 +66,14 @@ DESK = (VIEW, ASSIGN)
 DESK_STATUSES = (ReferralStatus.ESCALATED, ReferralStatus.ROUTED, ReferralStatus.SUBMITTED)
 
 
-def _permissions(codenames: Iterable[str]) -> list[Permission]:
-    return list(
-        Permission.objects.filter(content_type__app_label="referral", codename__in=codenames)
-    )
-
-
 def _give_group(group_id: int, referral_id: int, codenames: Iterable[str]) -> None:
-    ReferralGroupObjectPermission.objects.bulk_create(
-        [
-            ReferralGroupObjectPermission(
-                group_id=group_id, permission=p, content_object_id=referral_id
-            )
-            for p in _permissions(codenames)
-        ],
-        ignore_conflicts=True,
+    common_grants.give_group(
+        ReferralGroupObjectPermission, "referral", group_id, referral_id, codenames
     )
 
 
 def _end_group(group_id: int, referral_id: int, codenames: Iterable[str]) -> None:
-    ReferralGroupObjectPermission.objects.filter(
-        group_id=group_id, content_object_id=referral_id, permission__codename__in=codenames
-    ).delete()
+    common_grants.end_group(ReferralGroupObjectPermission, group_id, referral_id, codenames)
 
 
 # --- the process -----------------------------------------------------------------
@@ -98,7 +85,7 @@ def grant_author(*, referral: Referral) -> None:
             ReferralUserObjectPermission(
                 user_id=referral.referring_user_id, permission=p, content_object=referral
             )
-            for p in _permissions(AUTHOR)
+            for p in common_grants.permissions("referral", AUTHOR)
         ],
         ignore_conflicts=True,
     )
@@ -142,13 +129,9 @@ def end_user_grants(*, user: User) -> int:
 def held_q(user: User, codename: str = VIEW, *, ref: str = "pk") -> Q:
     """The rows on which ``user`` holds ``codename``, directly or through one of
     their groups: two Exists over the grant tables (indexed), one query."""
-    direct = ReferralUserObjectPermission.objects.filter(
-        content_object=OuterRef(ref), user=user, permission__codename=codename
+    return common_grants.held_q(
+        ReferralUserObjectPermission, ReferralGroupObjectPermission, user, codename, ref
     )
-    by_group = ReferralGroupObjectPermission.objects.filter(
-        content_object=OuterRef(ref), group__user=user, permission__codename=codename
-    )
-    return Q(Exists(direct)) | Q(Exists(by_group))
 
 
 def holds(user: User, codename: str, referral_id: int) -> bool:
@@ -231,32 +214,30 @@ def problems() -> Iterator[str]:
     expected_user: dict[tuple[int, int], set[str]] = {
         (referral_id, user_id): set(AUTHOR) for referral_id, user_id in trusted.items()
     }
-    held_user: dict[tuple[int, int], set[str]] = defaultdict(set)
-    for referral_id, user_id, codename in ReferralUserObjectPermission.objects.values_list(
-        "content_object_id", "user_id", "permission__codename"
-    ):
-        held_user[(referral_id, user_id)].add(codename)
-    for key in sorted(set(expected_user) | set(held_user)):
-        referral_id, user_id = key
-        for codename in sorted(held_user.get(key, set()) - expected_user.get(key, set())):
+    held_user = common_grants.held_by(
+        ReferralUserObjectPermission.objects.values_list(
+            "content_object_id", "user_id", "permission__codename"
+        )
+    )
+    for (referral_id, user_id), codename, extra in common_grants.drift(expected_user, held_user):
+        if extra:
             yield (
                 f"referral {referral_id}: user {user_id} holds {codename} but is not its "
                 "author with access"
             )
-        for codename in sorted(expected_user.get(key, set()) - held_user.get(key, set())):
+        else:
             yield f"referral {referral_id}: its author (user {user_id}) lacks {codename}"
 
     desk_id = desk_group().pk
     expected = _expected_group_grants(desk_id)
-    held: dict[tuple[int, int], set[str]] = defaultdict(set)
-    for referral_id, group_id, codename in ReferralGroupObjectPermission.objects.values_list(
-        "content_object_id", "group_id", "permission__codename"
-    ):
-        held[(referral_id, group_id)].add(codename)
-    for key in sorted(set(expected) | set(held)):
-        referral_id, group_id = key
+    held = common_grants.held_by(
+        ReferralGroupObjectPermission.objects.values_list(
+            "content_object_id", "group_id", "permission__codename"
+        )
+    )
+    for (referral_id, group_id), codename, extra in common_grants.drift(expected, held):
         who = "the coordination desk" if group_id == desk_id else f"group {group_id}"
-        for codename in sorted(held.get(key, set()) - expected.get(key, set())):
+        if extra:
             yield f"referral {referral_id}: {who} holds {codename} without a reason"
-        for codename in sorted(expected.get(key, set()) - held.get(key, set())):
+        else:
             yield f"referral {referral_id}: {who} lacks {codename}"
