@@ -16,7 +16,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from agencies.services import membership_set
 from agencies.system import desk_group
 from audit.models import AccessLog
-from cases.models import Case
+from cases.models import Case, CaseGroupObjectPermission
 from referral.models import Referral, ReferralUserObjectPermission
 from tests.referral.conftest import ADULT_BODY
 
@@ -219,6 +219,41 @@ def test_access_filtered_lists_cost_the_same_with_1_and_1000_objects(api, world)
     ReferralUserObjectPermission.objects.bulk_create(rows)
     assert api.get(world.referrer, "/api/v1/referrals/").json()["count"] == 1000
     assert _queries(api, world.referrer, "/api/v1/referrals/") == one
+
+
+def test_the_case_list_costs_the_same_with_1_and_1000_cases(api, world):
+    api.submitted(world.referrer, ADULT_BODY)
+    routing = api.pending_routing(world.paris_worker)
+    api.post(world.paris_worker, f"/api/v1/routings/{routing['id']}/accept/")
+    one = _queries(api, world.paris_worker, "/api/v1/cases/")
+    case = Case.objects.get()
+    source = case.referral
+    grants = list(CaseGroupObjectPermission.objects.filter(content_object=case))
+    referrals = []
+    for i in range(999):
+        clone = Referral.objects.get(pk=source.pk)
+        clone.pk, clone.reference = None, f"MNR-2001-{i:06d}"
+        referrals.append(clone)
+    Referral.objects.bulk_create(referrals)
+    people, cases = [], []
+    for referral in referrals:
+        p = type(source.person).objects.get(pk=source.person.pk)
+        p.pk, p.referral = None, referral
+        people.append(p)
+        c = Case.objects.get(pk=case.pk)
+        c.pk, c.referral, c.reference = None, referral, referral.reference
+        cases.append(c)
+    type(source.person).objects.bulk_create(people)
+    Case.objects.bulk_create(cases)
+    CaseGroupObjectPermission.objects.bulk_create(
+        [
+            CaseGroupObjectPermission(group=g.group, permission=g.permission, content_object=c)
+            for c in cases
+            for g in grants
+        ]
+    )
+    assert api.get(world.paris_worker, "/api/v1/cases/").json()["count"] == 1000
+    assert _queries(api, world.paris_worker, "/api/v1/cases/") == one
 
 
 # --- no existence oracle -------------------------------------------------------------------
