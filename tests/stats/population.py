@@ -14,6 +14,11 @@ from stats.services import facts_rebuild, stats_publish
 
 AGES = {True: 15, False: 30}  # minor → age group "minor", adult → "25-34"
 
+# The referrals' ids, hence their record keys, hence every perturbation: fixed,
+# so an attack's outcome does not depend on how many referrals earlier tests
+# created (the sequence never rolls back).
+FIRST_ID = 1_000_000
+
 
 @dataclass(frozen=True)
 class Person:
@@ -47,6 +52,7 @@ def build(people: list[Person], *, referrer: User, association: Agency) -> list[
     referrals = Referral.objects.bulk_create(
         [
             Referral(
+                id=FIRST_ID + i,
                 reference=f"MNR-T-{i:06d}",
                 referring_user=referrer,
                 referring_agency=referrer.membership.agency,
