@@ -107,11 +107,18 @@ def end_share(*, share: CaseShare) -> None:
 # --- decisions ---------------------------------------------------------------------
 
 
-def held_q(user: User, codename: str = VIEW, *, ref: str = "pk") -> Q:
-    """The cases on which ``user`` holds ``codename``, directly or through a
-    group: two Exists over the grant tables (indexed), one query."""
+def held_q(user: User, codename: str = VIEW, *, ref: str = "pk", one: bool = False) -> Q:
+    """The cases on which ``user`` holds ``codename``, in one query (``one``: for
+    a lookup of one row; see common.grants). The part grants of a share go to
+    people, every other grant on a case to groups: only that table is asked."""
+    by_user = codename in PART_PERMISSION.values()
     return common_grants.held_q(
-        CaseUserObjectPermission, CaseGroupObjectPermission, user, codename, ref
+        CaseUserObjectPermission if by_user else None,
+        None if by_user else CaseGroupObjectPermission,
+        user,
+        codename,
+        ref,
+        one=one,
     )
 
 
@@ -119,7 +126,7 @@ def holds(user: User, codename: str, case_id: int) -> bool:
     """Does ``user`` (active) hold ``codename`` on this case? One query."""
     if not (user.is_authenticated and user.is_active):
         return False
-    return Case.objects.filter(held_q(user, codename), pk=case_id).exists()
+    return Case.objects.filter(held_q(user, codename, one=True), pk=case_id).exists()
 
 
 def will_hold_as_owner(user: User, group_id: int) -> bool:

@@ -42,11 +42,12 @@ def _overdue_q(today: date, prefix: str = "") -> Q:
     return Q(**{f"{prefix}status__in": OPEN_STEP_STATUSES, f"{prefix}due_date__lt": today})
 
 
-def _visible(user: User) -> QuerySet[Case]:
-    """Cases on which the user holds view_case (the owning association)."""
+def _visible(user: User, *, one: bool = False) -> QuerySet[Case]:
+    """Cases on which the user holds view_case (the owning association);
+    ``one`` when the caller then picks one case."""
     if not user.is_authenticated:
         return Case.objects.none()
-    return Case.objects.filter(grants.held_q(user, grants.VIEW))
+    return Case.objects.filter(grants.held_q(user, grants.VIEW, one=one))
 
 
 def case_list_visible_to(*, user: User, today: date | None = None) -> QuerySet[Case]:
@@ -74,7 +75,7 @@ def case_get_for_user(
     logged, for a read-back after a write); a refusal of an existing case is
     logged too."""
     qs = (
-        _visible(user)
+        _visible(user, one=True)
         .filter(reference=reference)
         .select_related(
             "referral__person", "referral__referring_agency", "association", "assigned_to"
@@ -100,7 +101,7 @@ def case_get_for_user(
 
 
 def step_get_for_user(*, user: User, reference: str, step_id: int) -> ProtectionStep:
-    case = _visible(user).filter(reference=reference).first()
+    case = _visible(user, one=True).filter(reference=reference).first()
     if case is None:
         raise NotFound()
     step = ProtectionStep.objects.select_related("owner").filter(pk=step_id, case=case).first()

@@ -13,17 +13,49 @@ from django.db.models import Exists, Model, OuterRef, Q
 
 
 def held_q(
-    user_table: type[Model], group_table: type[Model], user: Any, codename: str, ref: str
+    user_table: type[Model] | None,
+    group_table: type[Model] | None,
+    user: Any,
+    codename: str,
+    ref: str,
+    *,
+    one: bool = False,
 ) -> Q:
-    """The rows on which ``user`` holds ``codename``, directly or through one of
-    their groups: one Exists per grant table (indexed)."""
-    direct = user_table.objects.filter(
-        content_object=OuterRef(ref), user=user, permission__codename=codename
-    )
-    by_group = group_table.objects.filter(
-        content_object=OuterRef(ref), group__user=user, permission__codename=codename
-    )
-    return Q(Exists(direct)) | Q(Exists(by_group))
+    """The rows on which ``user`` holds ``codename``, directly (``user_table``)
+    and/or through one of their groups (``group_table``): pass only the table(s)
+    the permission is ever granted in. One query either way.
+
+    For a list: uncorrelated ``IN`` subqueries, run once each. With one table
+    PostgreSQL turns it into a semi-join over the grant index (~2,000 rows of an
+    association, not 100,000 cases); with two, into hashed subplans (no
+    per-row probes; correlated EXISTS under an OR took 0.6 s over 100,000
+    cases). For one row (``one``, a lookup by reference or id): correlated
+    EXISTS, one index probe each."""
+    parts: list[Q] = []
+    if user_table is not None:
+        direct = user_table.objects.filter(user=user, permission__codename=codename)
+        parts.append(
+            Q(Exists(direct.filter(content_object=OuterRef(ref))))
+            if one
+            else Q(**{f"{ref}__in": direct.values("content_object_id")})
+        )
+    if group_table is not None:
+        by_group = group_table.objects.filter(permission__codename=codename)
+        parts.append(
+            Q(Exists(by_group.filter(content_object=OuterRef(ref), group__user=user)))
+            if one
+            else Q(
+                **{
+                    f"{ref}__in": by_group.filter(
+                        group__in=user.groups.through.objects.filter(user=user).values("group_id")
+                    ).values("content_object_id")
+                }
+            )
+        )
+    q = parts[0]
+    for part in parts[1:]:
+        q |= part
+    return q
 
 
 def permissions(app_label: str, codenames: Iterable[str]) -> list[Permission]:

@@ -61,6 +61,8 @@ AUTHOR = (VIEW, WITHDRAW)
 ROUTED = (VIEW, RESPOND)
 OWNER = (VIEW,)
 DESK = (VIEW, ASSIGN)
+USER_ONLY = frozenset(AUTHOR) - frozenset(ROUTED + OWNER + DESK)
+GROUP_ONLY = frozenset(ROUTED + OWNER + DESK) - frozenset(AUTHOR)
 
 # The desk follows a referral from its escalation until it is accepted or withdrawn.
 DESK_STATUSES = (ReferralStatus.ESCALATED, ReferralStatus.ROUTED, ReferralStatus.SUBMITTED)
@@ -126,11 +128,18 @@ def end_user_grants(*, user: User) -> int:
 # --- decisions ---------------------------------------------------------------------
 
 
-def held_q(user: User, codename: str = VIEW, *, ref: str = "pk") -> Q:
-    """The rows on which ``user`` holds ``codename``, directly or through one of
-    their groups: two Exists over the grant tables (indexed), one query."""
+def held_q(user: User, codename: str = VIEW, *, ref: str = "pk", one: bool = False) -> Q:
+    """The referrals on which ``user`` holds ``codename``, in one query (``one``:
+    for a lookup of one row; see common.grants). Only the table(s) the
+    permission is granted in are asked: withdraw goes to the author alone,
+    respond and assign to groups alone, view to both."""
     return common_grants.held_q(
-        ReferralUserObjectPermission, ReferralGroupObjectPermission, user, codename, ref
+        None if codename in GROUP_ONLY else ReferralUserObjectPermission,
+        None if codename in USER_ONLY else ReferralGroupObjectPermission,
+        user,
+        codename,
+        ref,
+        one=one,
     )
 
 
@@ -138,7 +147,7 @@ def holds(user: User, codename: str, referral_id: int) -> bool:
     """Does ``user`` (active) hold ``codename`` on this referral? One query."""
     if not (user.is_authenticated and user.is_active):
         return False
-    return Referral.objects.filter(held_q(user, codename), pk=referral_id).exists()
+    return Referral.objects.filter(held_q(user, codename, one=True), pk=referral_id).exists()
 
 
 def holds_through(user: User, codename: str, referral_id: int, group_id: int) -> bool:

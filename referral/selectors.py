@@ -46,11 +46,13 @@ def possible_duplicate_annotation() -> Exists:
     )
 
 
-def referral_list_visible_to(*, user: User) -> QuerySet[Referral]:
+def referral_list_visible_to(*, user: User, one: bool = False) -> QuerySet[Referral]:
+    """The referrals the user holds view on (``one`` when the caller then picks
+    one referral: the grant check is then two index probes)."""
     if not user.is_authenticated or _role(user) is None:
         return Referral.objects.none()
     return (
-        Referral.objects.filter(grants.held_q(user, grants.VIEW))
+        Referral.objects.filter(grants.held_q(user, grants.VIEW, one=one))
         .select_related(
             "person",
             "person__current_departement",
@@ -75,7 +77,7 @@ def referral_get_for_user(*, user: User, reference: str, log: bool = True) -> Re
     logged, and alike for a reference that does not exist and one that is not
     theirs: one query and one entry either way, so neither the answer, its time
     nor the log tells them apart."""
-    referral = referral_list_visible_to(user=user).filter(reference=reference).first()
+    referral = referral_list_visible_to(user=user, one=True).filter(reference=reference).first()
     if referral is None:
         access_log_write(
             action=AccessAction.REFUSAL, actor=user, target_type="referral", target_id=reference
