@@ -44,8 +44,8 @@ NAVIGATION: list[NavEntry] = [
     NavEntry(
         "web:shared-case-list",
         _("Cases shared with me"),
-        roles=frozenset({Role.REFERRER, Role.MANAGER}),
-        kinds=frozenset({AgencyKind.FRONTLINE, AgencyKind.CHILD_PROTECTION}),
+        # Everyone a case can be shared with (cases.services.SHARE_REFUSED_ROLES aside).
+        roles=frozenset({Role.REFERRER, Role.CASEWORKER, Role.MANAGER, Role.COORDINATOR}),
         description=_("Cases an association shared with you, for a purpose and until a date."),
     ),
     NavEntry(
