@@ -296,6 +296,15 @@ def shared_case_get_for_user(
     return SharedCase(case=found, share=share, parts=held)
 
 
+def case_share_get(*, case: Case, share_id: int) -> CaseShare:
+    """One share of a case its owner already read (case_get_for_user), else
+    NotFound: the id of another case's share is not found."""
+    share = CaseShare.objects.filter(case=case, pk=share_id).first()
+    if share is None:
+        raise NotFound()
+    return share
+
+
 def case_shares(*, case: Case) -> list[CaseShare]:
     """The shares of a case, for its owning association (the case page)."""
     return list(

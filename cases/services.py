@@ -457,6 +457,7 @@ def overdue_reminders(*, today: date | None = None) -> int:
 # Roles a case is never shared with: analysts read statistics only; platform
 # administrators run accounts, not cases.
 SHARE_REFUSED_ROLES = frozenset({Membership.Role.ANALYST, Membership.Role.ADMIN})
+SHARE_GRANTEE_ROLES = frozenset(Membership.Role.values) - SHARE_REFUSED_ROLES
 
 
 def _share_errors(

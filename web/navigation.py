@@ -15,6 +15,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import STAFF_ROLES, AgencyKind, Membership, Role
+from cases.services import SHARE_GRANTEE_ROLES
 
 from .access import member_allowed
 
@@ -44,8 +45,7 @@ NAVIGATION: list[NavEntry] = [
     NavEntry(
         "web:shared-case-list",
         _("Cases shared with me"),
-        # Everyone a case can be shared with (cases.services.SHARE_REFUSED_ROLES aside).
-        roles=frozenset({Role.REFERRER, Role.CASEWORKER, Role.MANAGER, Role.COORDINATOR}),
+        roles=SHARE_GRANTEE_ROLES,
         description=_("Cases an association shared with you, for a purpose and until a date."),
     ),
     NavEntry(

@@ -13,7 +13,6 @@ from rest_framework.views import APIView
 
 from cases import selectors, services
 from cases.models import CaseShare, SharePart, SharePurpose
-from common.errors import NotFound
 
 from ..schema import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED
 from .cases import NoteOutputSerializer, StepOutputSerializer
@@ -136,9 +135,7 @@ class CaseShareEndView(APIView):
     )
     def post(self, request: Request, reference: str, share_id: int) -> Response:
         case = selectors.case_get_for_user(user=request.user, reference=reference, log=None)
-        share = next((s for s in selectors.case_shares(case=case) if s.pk == share_id), None)
-        if share is None:
-            raise NotFound()
+        share = selectors.case_share_get(case=case, share_id=share_id)
         share = services.share_end(share_id=share.pk, actor=request.user)
         return Response(ShareOutputSerializer(share).data)
 

@@ -34,7 +34,6 @@ from cases import selectors as case_selectors
 from cases import services as case_services
 from cases.filters import CaseFilter, TransferFilter
 from cases.models import Case, ProtectionStep, StepStatus, TransferStatus
-from common.errors import NotFound
 from referral import indicators
 from referral import selectors as referral_selectors
 from referral import services as referral_services
@@ -464,17 +463,14 @@ def case_share(request: HttpRequest, reference: str) -> HttpResponse:
 @member_required(**ASSOCIATION_STAFF)
 def case_share_end(request: HttpRequest, reference: str, share_id: int) -> HttpResponse:
     case = _case_for_write(request, reference)
-    share = next((s for s in case_selectors.case_shares(case=case) if s.pk == share_id), None)
-    if share is None:
-        raise NotFound()
+    share = case_selectors.case_share_get(case=case, share_id=share_id)
     result = run_service(request, case_services.share_end, share_id=share.pk, actor=request.user)
     if result.ok:
         messages.success(request, _("Share ended: the person can no longer read the case."))
     return redirect(_case_url(reference, "shares"))
 
 
-# Everyone a case can be shared with (cases.services.SHARE_REFUSED_ROLES aside).
-SHARE_GRANTEES = {"roles": set(Role) - set(case_services.SHARE_REFUSED_ROLES)}
+SHARE_GRANTEES = {"roles": case_services.SHARE_GRANTEE_ROLES}
 
 
 @require_GET
