@@ -31,3 +31,28 @@ def not_the_demo(app_configs: Any = None, **kwargs: Any) -> list[Error]:
             )
         )
     return errors
+
+
+@register(Tags.security)
+def keys_are_strong(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """The settings refuse bad keys when they load; this check sees keys set any
+    other way (a settings module of one's own, an override) and runs in `check`
+    and `check --deploy` alike."""
+    from common import keys
+
+    tests = [
+        ("MNR_BLIND_INDEX_KEY", keys.check_secret),
+        ("MNR_AUDIT_CHAIN_KEY", keys.check_secret),
+        ("MNR_AUDIT_SIGNING_KEY", keys.check_signing_key),
+    ]
+    errors = []
+    try:
+        keys.check_fernet_keys("MNR_FIELD_ENCRYPTION_KEYS", settings.MNR_FIELD_ENCRYPTION_KEYS)
+    except keys.WeakKey as exc:
+        errors.append(Error(str(exc), id="mnr.E105"))
+    for name, check in tests:
+        try:
+            check(name, getattr(settings, name, ""))
+        except keys.WeakKey as exc:
+            errors.append(Error(str(exc), id="mnr.E105"))
+    return errors

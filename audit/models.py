@@ -36,6 +36,8 @@ class AccessLogQuerySet(models.QuerySet):
 class AccessAction(models.TextChoices):
     REFERRAL_VIEW = "referral.view", _("Referral read")
     CASE_VIEW = "case.view", _("Case read")
+    REFERRAL_LIST = "referral.list", _("Referrals listed (names shown)")
+    CASE_LIST = "case.list", _("Cases listed (names shown)")
     CASE_TIMELINE = "case.timeline", _("Case timeline read")
     CASE_EXPORT = "case.export", _("Case exported (access request)")
     LOGIN = "auth.login", _("Signed in")

@@ -17,10 +17,14 @@ def setup_django() -> None:
         sys.exit("Set DATABASE_URL to a PostgreSQL database for benchmarks (it is recreated).")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-secret-key")
+    # Benchmark-only keys (random, published here, used nowhere else).
     os.environ.setdefault(
-        "MNR_FIELD_ENCRYPTION_KEYS", "YmVuY2htYXJrLW9ubHkta2V5LW5vdC1hLXNlY3JldCE="
+        "MNR_FIELD_ENCRYPTION_KEYS", "6Jpr-yAh7Xx4e_l2bMc4QMYBja3nhPx4wg6RcHCzAV4="
     )
-    os.environ.setdefault("MNR_BLIND_INDEX_KEY", "benchmark-only-blind-index-key")
+    os.environ.setdefault("MNR_BLIND_INDEX_KEY", "Q1VtbDl0c2JrX2Jsa25kX2tleV8zMl9ieXRlc19fXyE=")
+    os.environ.setdefault("MNR_AUDIT_CHAIN_KEY", "n0Ewq0fXKZ0Gf1sQ2m0uHq3mDk9a2yq6cC0wR0yX8k4=")
+    os.environ.setdefault("MNR_AUDIT_SIGNING_KEY", "xq8Zb3JxkF1c2m8Lh0pT4wN6vR2yQ9sD5gA7eU1iK3o=")
+    os.environ.setdefault("MNR_AUDIT_CHECKPOINT_DIR", "/tmp/mnr-bench-checkpoints")
     os.environ.setdefault("MNR_THROTTLE_USER", "1000000/min")
     os.environ.setdefault("MNR_THROTTLE_STATS", "1000000/min")
     # The benchmark's client speaks plain HTTP, as behind a TLS-terminating proxy.

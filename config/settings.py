@@ -14,6 +14,8 @@ from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from common import keys as mnr_keys
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -22,30 +24,52 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # Demo mode: the one-command demo (seeded accounts, 2FA off). Never in production.
 MNR_DEMO_MODE = env.bool("MNR_DEMO_MODE", default=False)
 
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off. "
-            "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
-        )
-    SECRET_KEY = "insecure-development-key-only-used-with-DJANGO_DEBUG-on"  # noqa: S105
+# Keys (common/keys.py): each is checked for format and length when the settings
+# load; a bad one stops the process. With debug on and a key unset, random keys
+# are created once in a git-ignored file of the checkout (never derived from a
+# public secret); with debug off, every key must be given.
+_DEV_KEYS_FILE = Path(env.str("MNR_DEV_KEYS_FILE", default=str(BASE_DIR / ".mnr-dev-keys.json")))
+_KEY_NAMES = (
+    "DJANGO_SECRET_KEY",
+    "MNR_FIELD_ENCRYPTION_KEYS",
+    "MNR_BLIND_INDEX_KEY",
+    "MNR_AUDIT_CHAIN_KEY",
+    "MNR_AUDIT_SIGNING_KEY",
+)
+_unset_keys = [name for name in _KEY_NAMES if not env.str(name, default="").strip()]
+if _unset_keys and not DEBUG:
+    raise ImproperlyConfigured(
+        f"{', '.join(_unset_keys)} must be set when DJANGO_DEBUG is off. "
+        "Generate them with: python -m common.keys"
+    )
+_dev_keys = mnr_keys.dev_keys(_DEV_KEYS_FILE) if _unset_keys else {}
 
-# Encryption at rest of identity fields (Fernet keys, newest first; old ones still
-# decrypt) and the key of the blind index used to spot duplicate referrals.
-MNR_FIELD_ENCRYPTION_KEYS = env.list("MNR_FIELD_ENCRYPTION_KEYS", default=[])
-MNR_BLIND_INDEX_KEY = env.str("MNR_BLIND_INDEX_KEY", default="")
-if not MNR_FIELD_ENCRYPTION_KEYS or not MNR_BLIND_INDEX_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "MNR_FIELD_ENCRYPTION_KEYS and MNR_BLIND_INDEX_KEY must be set when DJANGO_DEBUG "
-            "is off. Generate a key with: python -c 'from cryptography.fernet import Fernet; "
-            "print(Fernet.generate_key().decode())'"
-        )
-    from common.crypto import derive_dev_key
 
-    MNR_FIELD_ENCRYPTION_KEYS = MNR_FIELD_ENCRYPTION_KEYS or [derive_dev_key(SECRET_KEY, "fields")]
-    MNR_BLIND_INDEX_KEY = MNR_BLIND_INDEX_KEY or derive_dev_key(SECRET_KEY, "blind-index")
+def _key(name: str) -> str:
+    return env.str(name, default="").strip() or _dev_keys[name]
+
+
+SECRET_KEY = _key("DJANGO_SECRET_KEY")
+try:
+    # Encryption at rest of personal fields (Fernet keys, newest first; old ones
+    # still decrypt) and the key of the blind index used to spot duplicates.
+    MNR_FIELD_ENCRYPTION_KEYS = mnr_keys.check_fernet_keys(
+        "MNR_FIELD_ENCRYPTION_KEYS", _key("MNR_FIELD_ENCRYPTION_KEYS").split(",")
+    )
+    MNR_BLIND_INDEX_KEY = _key("MNR_BLIND_INDEX_KEY")
+    mnr_keys.check_secret("MNR_BLIND_INDEX_KEY", MNR_BLIND_INDEX_KEY)
+    # The access log's chain is an HMAC under this key, held outside the database;
+    # its head is checkpointed, signed with this Ed25519 key, to a directory
+    # outside the database (docs/audit.md).
+    MNR_AUDIT_CHAIN_KEY = _key("MNR_AUDIT_CHAIN_KEY")
+    mnr_keys.check_secret("MNR_AUDIT_CHAIN_KEY", MNR_AUDIT_CHAIN_KEY)
+    MNR_AUDIT_SIGNING_KEY = _key("MNR_AUDIT_SIGNING_KEY")
+    mnr_keys.check_signing_key("MNR_AUDIT_SIGNING_KEY", MNR_AUDIT_SIGNING_KEY)
+except mnr_keys.WeakKey as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+MNR_AUDIT_CHECKPOINT_DIR = Path(
+    env.str("MNR_AUDIT_CHECKPOINT_DIR", default=str(BASE_DIR / "var" / "audit-checkpoints"))
+)
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])

@@ -9,7 +9,9 @@ import os
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
 # Test-only keys (never used anywhere else).
 os.environ.setdefault("MNR_FIELD_ENCRYPTION_KEYS", "yS9iwpU6Tm6dNl8YtBW-0Q2m5VtT0uGdOWgvI8bXz5w=")
-os.environ.setdefault("MNR_BLIND_INDEX_KEY", "test-only-blind-index-key")
+os.environ.setdefault("MNR_BLIND_INDEX_KEY", "myjKQm74NbYed0o3wNZG7RKH6KMII3WvwIHM8l_iJuE=")
+os.environ.setdefault("MNR_AUDIT_CHAIN_KEY", "gMT78OY3YZosFN0r02WRQTuF-d2yFUdgRB4Sk09ebKM=")
+os.environ.setdefault("MNR_AUDIT_SIGNING_KEY", "F4OyY2josRbSSQTUMdCGL8CVlzWLDkzINtLTNFpG9OU=")
 
 from .settings import *  # noqa: F403
 

@@ -6,10 +6,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_FERNET_KEY = "yS9iwpU6Tm6dNl8YtBW-0Q2m5VtT0uGdOWgvI8bXz5w="
+DEV_KEYS_FILE = Path(tempfile.gettempdir()) / f"mnr-test-dev-keys-{os.getpid()}.json"
+# Production settings need every key; a test may remove one with None.
+TEST_KEYS = {
+    "MNR_FIELD_ENCRYPTION_KEYS": TEST_FERNET_KEY,
+    "MNR_BLIND_INDEX_KEY": "myjKQm74NbYed0o3wNZG7RKH6KMII3WvwIHM8l_iJuE=",
+    "MNR_AUDIT_CHAIN_KEY": "gMT78OY3YZosFN0r02WRQTuF-d2yFUdgRB4Sk09ebKM=",
+    "MNR_AUDIT_SIGNING_KEY": "F4OyY2josRbSSQTUMdCGL8CVlzWLDkzINtLTNFpG9OU=",
+}
 
 
 def run_django(
@@ -19,9 +28,9 @@ def run_django(
     child_env.pop("DATABASE_URL", None)
     child_env.pop("REDIS_URL", None)
     child_env["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    # Production settings need these keys; a test may remove them with None.
-    child_env["MNR_FIELD_ENCRYPTION_KEYS"] = TEST_FERNET_KEY
-    child_env["MNR_BLIND_INDEX_KEY"] = "test-blind-index-key"
+    child_env.update(TEST_KEYS)
+    # Debug-mode children create their random keys here, not in the checkout.
+    child_env["MNR_DEV_KEYS_FILE"] = str(DEV_KEYS_FILE)
     # The test client speaks plain HTTP (production redirects it to HTTPS).
     child_env["DJANGO_SECURE_SSL_REDIRECT"] = "false"
     for key, value in env.items():

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from tests.helpers import run_django
+import pytest
+
+from tests.helpers import TEST_KEYS, run_django
 
 PRINT = (
     "from django.conf import settings as s\nimport json\n"
@@ -65,22 +67,98 @@ def test_database_and_redis_urls_are_honoured():
     assert s["cache"].endswith("RedisCache")
 
 
-def test_production_mode_without_encryption_keys_is_a_clear_error():
-    result = run_django("pass", {"DJANGO_SECRET_KEY": "k" * 50, "MNR_FIELD_ENCRYPTION_KEYS": None})
-    assert result.returncode != 0
-    assert "MNR_FIELD_ENCRYPTION_KEYS and MNR_BLIND_INDEX_KEY must be set" in result.stderr
-    result = run_django("pass", {"DJANGO_SECRET_KEY": "k" * 50, "MNR_BLIND_INDEX_KEY": None})
-    assert result.returncode != 0
+KEY_SETTINGS = (
+    "MNR_FIELD_ENCRYPTION_KEYS",
+    "MNR_BLIND_INDEX_KEY",
+    "MNR_AUDIT_CHAIN_KEY",
+    "MNR_AUDIT_SIGNING_KEY",
+)
 
 
-def test_debug_mode_derives_development_keys():
-    result = run_django(
-        "from django.conf import settings as s\n"
-        "print(len(s.MNR_FIELD_ENCRYPTION_KEYS), bool(s.MNR_BLIND_INDEX_KEY))",
-        {"DJANGO_DEBUG": "true", "MNR_FIELD_ENCRYPTION_KEYS": None, "MNR_BLIND_INDEX_KEY": None},
+@pytest.mark.parametrize("name", KEY_SETTINGS)
+def test_production_mode_without_a_key_is_a_clear_error(name):
+    result = run_django("pass", {"DJANGO_SECRET_KEY": "k" * 50, name: None})
+    assert result.returncode != 0
+    assert f"{name} must be set when DJANGO_DEBUG is off" in result.stderr
+
+
+WEAK = {
+    # A one-byte blind-index key, a word, a pattern of one byte repeated.
+    "MNR_BLIND_INDEX_KEY": ["k", "test-blind-index-key", "A" * 43 + "="],
+    "MNR_AUDIT_CHAIN_KEY": ["x", "c2hvcnQ="],
+    # Not base64, 31 bytes, a signing seed of 48 bytes.
+    "MNR_AUDIT_SIGNING_KEY": ["not a key!", "A" * 10, "0123456789abcdef" * 4],
+    # A malformed Fernet key (one character off), a valid key followed by junk.
+    "MNR_FIELD_ENCRYPTION_KEYS": [
+        "yS9iwpU6Tm6dNl8YtBW-0Q2m5VtT0uGdOWgvI8bXz5",
+        "yS9iwpU6Tm6dNl8YtBW-0Q2m5VtT0uGdOWgvI8bXz5w=,oops",
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [(name, value) for name, values in WEAK.items() for value in values]
+)
+def test_a_weak_or_malformed_key_stops_the_process_and_check_deploy(name, value):
+    for debug in ("false", "true"):
+        result = manage_py(
+            "check", "--deploy", env={**production_env(), "DJANGO_DEBUG": debug, name: value}
+        )
+        assert result.returncode != 0
+        assert "ImproperlyConfigured" in result.stderr
+        assert name in result.stderr
+        if len(value) >= 8:  # the key itself is never shown
+            assert value not in result.stderr
+
+
+def test_debug_mode_creates_random_development_keys_once(tmp_path):
+    code = (
+        "from django.conf import settings as s\nimport json\n"
+        "print(json.dumps([s.SECRET_KEY, s.MNR_FIELD_ENCRYPTION_KEYS, s.MNR_BLIND_INDEX_KEY,"
+        " s.MNR_AUDIT_CHAIN_KEY, s.MNR_AUDIT_SIGNING_KEY]))"
     )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["1", "True"]
+    unset = dict.fromkeys(("DJANGO_SECRET_KEY", *KEY_SETTINGS))
+
+    def keys_in(path):
+        result = run_django(code, {"DJANGO_DEBUG": "true", "MNR_DEV_KEYS_FILE": str(path), **unset})
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    first = keys_in(tmp_path / "a" / "keys.json")
+    assert keys_in(tmp_path / "a" / "keys.json") == first  # read back, not regenerated
+    other = keys_in(tmp_path / "b.json")
+    # Nothing in common with another checkout's keys: random, not derived.
+    assert not {first[0], first[2], first[3], first[4], *first[1]} & {
+        other[0],
+        other[2],
+        other[3],
+        other[4],
+        *other[1],
+    }
+    assert "insecure" not in first[0]
+    assert (tmp_path / "a" / "keys.json").stat().st_mode & 0o777 == 0o600
+    # A variable that is set wins over the file.
+    pinned = run_django(
+        code,
+        {
+            "DJANGO_DEBUG": "true",
+            "MNR_DEV_KEYS_FILE": str(tmp_path / "a" / "keys.json"),
+            **unset,
+            "MNR_BLIND_INDEX_KEY": TEST_KEYS["MNR_BLIND_INDEX_KEY"],
+        },
+    )
+    assert json.loads(pinned.stdout.strip().splitlines()[-1])[2] == TEST_KEYS["MNR_BLIND_INDEX_KEY"]
+
+
+def test_the_dev_keys_file_is_ignored_by_git():
+    import subprocess
+
+    from tests.helpers import ROOT
+
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", ".mnr-dev-keys.json"], cwd=ROOT, check=False
+    )
+    assert ignored.returncode == 0
 
 
 def manage_py(*args: str, env: dict[str, str | None]):
@@ -90,13 +168,13 @@ def manage_py(*args: str, env: dict[str, str | None]):
     import subprocess
     import sys
 
-    from tests.helpers import ROOT, TEST_FERNET_KEY
+    from tests.helpers import DEV_KEYS_FILE, ROOT
 
     child = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "MNR_"))}
     child.pop("DATABASE_URL", None)
     child.pop("REDIS_URL", None)
-    child["MNR_FIELD_ENCRYPTION_KEYS"] = TEST_FERNET_KEY
-    child["MNR_BLIND_INDEX_KEY"] = "test-blind-index-key"
+    child.update(TEST_KEYS)
+    child["MNR_DEV_KEYS_FILE"] = str(DEV_KEYS_FILE)
     for key, value in env.items():
         if value is None:
             child.pop(key, None)
@@ -141,8 +219,7 @@ def test_code_only_commands_run_on_a_fresh_checkout_without_secrets():
     settings module and no secret at all, the migration check works."""
     bare = {
         "DJANGO_SECRET_KEY": None,
-        "MNR_FIELD_ENCRYPTION_KEYS": None,
-        "MNR_BLIND_INDEX_KEY": None,
+        **dict.fromkeys(KEY_SETTINGS),
     }
     result = manage_py("makemigrations", "--check", "--dry-run", env=bare)
     assert result.returncode == 0, result.stderr

@@ -38,6 +38,9 @@ def child_env(**extra: str) -> dict[str, str]:
         DJANGO_SECRET_KEY=settings.SECRET_KEY,
         MNR_FIELD_ENCRYPTION_KEYS=",".join(settings.MNR_FIELD_ENCRYPTION_KEYS),
         MNR_BLIND_INDEX_KEY=settings.MNR_BLIND_INDEX_KEY,
+        MNR_AUDIT_CHAIN_KEY=settings.MNR_AUDIT_CHAIN_KEY,
+        MNR_AUDIT_SIGNING_KEY=settings.MNR_AUDIT_SIGNING_KEY,
+        MNR_AUDIT_CHECKPOINT_DIR=str(settings.MNR_AUDIT_CHECKPOINT_DIR),
         DATABASE_URL=database_url(),
         EMAIL_URL="dummymail://",
     )
