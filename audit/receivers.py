@@ -4,11 +4,34 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.utils.crypto import salted_hmac
+
 from .models import AccessAction
 from .services import access_log_write
 
 
+def unknown_username(typed: str) -> str:
+    """What the log keeps of a name that is no account: a keyed hash. People type
+    their own name, a victim's, a password into the username box; the log must
+    not keep it, yet repeated tries of the same text stay recognisable."""
+    digest = salted_hmac("mnr.audit.unknown-username", typed.strip().casefold()).hexdigest()
+    return f"unknown:{digest[:32]}"
+
+
 def on_login_failed(sender: Any, credentials: dict, request: Any = None, **kwargs: Any) -> None:
-    # Django masks the password in credentials; keep only the username tried.
-    username = str(credentials.get("username", ""))[:150]
-    access_log_write(action=AccessAction.LOGIN_FAILED, username=username, target_type="user")
+    # Django masks the password in credentials; the username is recorded only
+    # when it is an account's, otherwise as a keyed hash (never the typed text).
+    typed = str(credentials.get("username", ""))
+    user = get_user_model()._default_manager.filter(username=typed).only("pk", "username").first()
+    if user is not None:
+        access_log_write(
+            action=AccessAction.LOGIN_FAILED,
+            username=user.get_username(),
+            target_type="user",
+            target_id=user.pk,
+        )
+    else:
+        access_log_write(
+            action=AccessAction.LOGIN_FAILED, username=unknown_username(typed), target_type="user"
+        )

@@ -279,7 +279,7 @@ class Transfer(models.Model):
     to_association = models.ForeignKey(
         "agencies.Agency", on_delete=models.PROTECT, related_name="transfers_in"
     )
-    reason = models.TextField(_("reason"))
+    reason = EncryptedTextField(_("reason"))
     status = models.CharField(
         _("status"), max_length=10, choices=TransferStatus.choices, default=TransferStatus.PENDING
     )
@@ -291,7 +291,7 @@ class Transfer(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decision_reason = models.TextField(_("reason for the decision"), blank=True, default="")
+    decision_reason = EncryptedTextField(_("reason for the decision"), blank=True, default="")
 
     history = HistoricalRecords()
 
@@ -358,7 +358,7 @@ class CaseShare(models.Model):
         "agencies.Agency", on_delete=models.PROTECT, related_name="+", verbose_name=_("agency")
     )
     purpose = models.CharField(_("purpose"), max_length=20, choices=SharePurpose.choices)
-    purpose_detail = models.CharField(_("purpose, in short"), max_length=200)
+    purpose_detail = EncryptedTextField(_("purpose, in short"), max_length=200)
     parts = models.JSONField(_("parts shared"), default=list)
     until = models.DateField(_("until"))
     shared_by = models.ForeignKey(

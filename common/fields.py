@@ -31,3 +31,33 @@ class EncryptedTextField(models.TextField):
         if isinstance(value, str) and value.startswith(crypto.PREFIX):
             return crypto.decrypt(value)
         return super().to_python(value)
+
+
+def encrypt_columns(
+    schema_editor: Any, model: Any, columns: tuple[str, ...], *, decrypt: bool = False
+) -> int:
+    """Encrypt (or, backwards, decrypt) text columns in place, for a data
+    migration that turns a plain text field into an EncryptedTextField. Reads
+    and writes raw SQL (the model field would try to decrypt plain text);
+    values already in the wanted form are left alone. Returns the rows changed."""
+    connection = schema_editor.connection
+    quote = connection.ops.quote_name
+    table, key = quote(model._meta.db_table), quote(model._meta.pk.column)
+    selected = ", ".join(quote(c) for c in columns)
+    changed = 0
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {key}, {selected} FROM {table}")  # noqa: S608 (names from the model)
+        for pk, *values in cursor.fetchall():
+            new = {}
+            for column, value in zip(columns, values, strict=True):
+                if not value or value.startswith(crypto.PREFIX) != decrypt:
+                    continue
+                new[column] = crypto.decrypt(value) if decrypt else crypto.encrypt(value)
+            if new:
+                assignments = ", ".join(f"{quote(c)} = %s" for c in new)
+                cursor.execute(
+                    f"UPDATE {table} SET {assignments} WHERE {key} = %s",  # noqa: S608
+                    [*new.values(), pk],
+                )
+                changed += 1
+    return changed

@@ -259,6 +259,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.tasks.apply_retention_task",
         "schedule": crontab(hour=3, minute=30),
     },
+    "expire-idempotency-keys": {
+        "task": "audit.tasks.idempotency_expire_task",
+        "schedule": crontab(minute=20),
+    },
     "repair-statistics-table": {
         "task": "stats.tasks.facts_repair_task",
         "schedule": crontab(hour=4, minute=15),
@@ -451,8 +455,12 @@ MNR_STATS_KEY_SECRET = env.str(
 )
 # The period dimensions list every year from this one when no period is given.
 MNR_STATS_FIRST_YEAR = env.int("MNR_STATS_FIRST_YEAR", default=2020)
-# Closed cases are pseudonymised this many years after closure (DESIGN §4.6).
+# Closed cases, and referrals that never became a case, are pseudonymised this
+# many years after their last event (DESIGN §4.6, audit/retention.py).
 MNR_RETENTION_YEARS = env.int("MNR_RETENTION_YEARS", default=5)
+# A submission's idempotency key and fingerprint (an HMAC of the whole input)
+# are kept this long, for retries, then erased (audit/retention.py).
+MNR_IDEMPOTENCY_HOURS = env.int("MNR_IDEMPOTENCY_HOURS", default=24)
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
 LOGGING = {

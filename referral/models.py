@@ -96,7 +96,7 @@ class Referral(models.Model):
         _("status"), max_length=16, choices=ReferralStatus.choices, db_index=True
     )
     exploitation_forms = models.JSONField(_("forms of exploitation"), default=list)
-    exploitation_other_detail = models.CharField(
+    exploitation_other_detail = EncryptedTextField(
         _("other form, in short"), max_length=200, blank=True, default=""
     )
     exploitation_departement = models.ForeignKey(
@@ -120,7 +120,7 @@ class Referral(models.Model):
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
-    withdrawal_reason = models.CharField(
+    withdrawal_reason = EncryptedTextField(
         _("reason for withdrawal"), max_length=500, blank=True, default=""
     )
     crip_agency = models.ForeignKey(
@@ -132,6 +132,9 @@ class Referral(models.Model):
         verbose_name=_("child-protection unit notified"),
     )
     crip_notified_at = models.DateTimeField(_("CRIP notified at"), null=True, blank=True)
+    # Set when retention erased the identity of a referral that never became a
+    # case (audit/retention.py); cases carry their own.
+    pseudonymised_at = models.DateTimeField(_("pseudonymised at"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
@@ -274,7 +277,7 @@ class Routing(models.Model):
     outcome = models.CharField(
         _("outcome"), max_length=12, choices=RoutingOutcome.choices, default="pending"
     )
-    reason = models.TextField(_("reason"), blank=True, default="")
+    reason = EncryptedTextField(_("reason"), blank=True, default="")
     responded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

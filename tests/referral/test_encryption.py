@@ -90,10 +90,15 @@ def test_key_rotation(api, world, settings):
 def test_blind_index_reindex_after_key_change(api, world, settings):
     api.submitted(world.referrer, ADULT_BODY)
     before = PresumedVictim.objects.get().blind_index
-    settings.MNR_BLIND_INDEX_KEY = "another-blind-index-key"
+    history = PresumedVictim.history.model.objects
+    assert set(history.values_list("blind_index", flat=True)) == {before}
+    settings.MNR_BLIND_INDEX_KEY = "Yn6x0cJ0mVq3sO8t7bQkz1Xw4LhR2dF9pGm5aCeU3s0="
     call_command("rotate_encryption_keys", "--reindex")
     after = PresumedVictim.objects.get().blind_index
     assert after and after != before
+    # No history row is left under the old key (a dictionary built with it
+    # would still match them).
+    assert set(history.values_list("blind_index", flat=True)) == {after}
 
 
 @pytest.mark.parametrize(

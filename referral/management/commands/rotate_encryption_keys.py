@@ -29,6 +29,22 @@ def encrypted_models() -> list[tuple[Any, list[str]]]:
     return found
 
 
+def reindex(model: Any) -> int:
+    """Recompute the blind index of every row of ``model`` with the current key."""
+    pk = model._meta.pk.name
+    fields = ("given_name", "family_name", "date_of_birth", "blind_index")
+    count = 0
+    rows = model.objects.order_by(pk).values_list(pk, *fields)
+    for row_pk, given_name, family_name, date_of_birth, current in rows.iterator(BATCH):
+        index = blind_index(
+            given_name=given_name, family_name=family_name, date_of_birth=date_of_birth
+        )
+        if index != current:
+            model.objects.filter(**{pk: row_pk}).update(blind_index=index)
+            count += 1
+    return count
+
+
 class Command(BaseCommand):
     help = "Re-encrypt identity fields with the newest key (and optionally rebuild blind indexes)."
 
@@ -52,15 +68,9 @@ class Command(BaseCommand):
                         total += 1
             self.stdout.write(f"{model._meta.label}: {len(ids)} rows re-encrypted")
         if options["reindex"]:
-            count = 0
-            for person in PresumedVictim.objects.iterator(chunk_size=BATCH):
-                index = blind_index(
-                    given_name=person.given_name,
-                    family_name=person.family_name,
-                    date_of_birth=person.date_of_birth,
-                )
-                if index != person.blind_index:
-                    PresumedVictim.objects.filter(pk=person.pk).update(blind_index=index)
-                    count += 1
-            self.stdout.write(f"blind indexes rebuilt: {count}")
+            # The people and every history row of them: a history row left under
+            # the old key would still match a dictionary built with it.
+            for model in (PresumedVictim, PresumedVictim.history.model):
+                count = reindex(model)
+                self.stdout.write(f"{model._meta.label}: {count} blind indexes rebuilt")
         self.stdout.write(self.style.SUCCESS(f"Done: {total} rows."))
