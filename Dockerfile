@@ -22,12 +22,13 @@ RUN pip install --require-hashes -r requirements.lock
 # Application source (see .dockerignore); no package to install.
 COPY . .
 
-# Collect static files for whitenoise into /app/staticfiles. The secret key is
-# a throwaway that exists only for this RUN step; it is not in the image env.
-RUN DJANGO_SECRET_KEY=build-only-not-secret \
-    MNR_FIELD_ENCRYPTION_KEYS=YnVpbGQtb25seS1rZXktbm90LWEtc2VjcmV0LTAwMDA= \
-    MNR_BLIND_INDEX_KEY=build-only-not-secret \
-    python manage.py collectstatic --noinput
+# Collect static files for whitenoise into /app/staticfiles. The keys are
+# random throwaways that exist only for this RUN step; they are not in the image.
+RUN env $(python -m common.keys | xargs) python manage.py collectstatic --noinput
+
+# The signed checkpoints of the access log (MNR_AUDIT_CHECKPOINT_DIR): a new
+# named volume mounted here starts with this directory's owner and mode.
+RUN install -d -o app -g app -m 0750 /var/lib/mnr/audit-checkpoints
 
 USER app
 

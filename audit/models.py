@@ -1,13 +1,19 @@
 """The access log: who read or tried what, append-only and hash-chained.
 
-Each entry stores the hash of the previous one; ``manage.py verify_audit``
-recomputes the chain and names the first broken link. The ORM refuses updates
-and deletes; on PostgreSQL a trigger refuses them too (migration 0002).
+Each entry stores the hash of the previous one; the hash is an HMAC under
+``MNR_AUDIT_CHAIN_KEY``, a key held outside the database, so whoever can write
+to the database but lacks the key cannot forge a consistent chain.
+``manage.py verify_audit`` recomputes the chain, checks it against the signed
+checkpoints kept outside the database (audit/checkpoint.py) and names the first
+broken link. The ORM refuses updates and deletes; on PostgreSQL triggers refuse
+them too (migration 0002) and let the chain head only advance with the log
+(migration 0007). docs/audit.md tells what is protected against whom.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from typing import Any
 
@@ -126,13 +132,26 @@ class AccessLog(models.Model):
         }
 
     def compute_hash(self) -> str:
-        canonical = json.dumps(self.payload(), sort_keys=True, separators=(",", ":"), default=str)
-        return hashlib.sha256(f"{self.prev_hash}|{canonical}".encode()).hexdigest()
+        """HMAC-SHA256(MNR_AUDIT_CHAIN_KEY, prev_hash | canonical payload), hex."""
+        return chain_hash(self.prev_hash, self.payload())
+
+
+def canonical_payload(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def chain_hash(prev_hash: str, payload: dict[str, Any]) -> str:
+    """The chain's link: an HMAC under the chain key (its UTF-8 bytes)."""
+    message = f"{prev_hash}|{canonical_payload(payload)}".encode()
+    return hmac.new(settings.MNR_AUDIT_CHAIN_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
 class AuditChainHead(models.Model):
     """One row: the last entry of the chain. Locked by every writer, so entries
-    are chained in order, and it reveals a truncated tail."""
+    are chained in order, and it reveals a truncated tail. On PostgreSQL it is
+    locked (and created at genesis) by the SECURITY DEFINER function
+    ``audit_head_lock()``, advanced only by the log's INSERT trigger, one entry
+    at a time, and never moved back or deleted (migration 0007)."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_id = models.BigIntegerField(default=0)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import environ
 
@@ -24,7 +26,9 @@ def setup_django() -> None:
     os.environ.setdefault("MNR_BLIND_INDEX_KEY", "Q1VtbDl0c2JrX2Jsa25kX2tleV8zMl9ieXRlc19fXyE=")
     os.environ.setdefault("MNR_AUDIT_CHAIN_KEY", "n0Ewq0fXKZ0Gf1sQ2m0uHq3mDk9a2yq6cC0wR0yX8k4=")
     os.environ.setdefault("MNR_AUDIT_SIGNING_KEY", "xq8Zb3JxkF1c2m8Lh0pT4wN6vR2yQ9sD5gA7eU1iK3o=")
-    os.environ.setdefault("MNR_AUDIT_CHECKPOINT_DIR", "/tmp/mnr-bench-checkpoints")
+    os.environ.setdefault(
+        "MNR_AUDIT_CHECKPOINT_DIR", str(Path(tempfile.gettempdir()) / "mnr-bench-checkpoints")
+    )
     os.environ.setdefault("MNR_THROTTLE_USER", "1000000/min")
     os.environ.setdefault("MNR_THROTTLE_STATS", "1000000/min")
     # The benchmark's client speaks plain HTTP, as behind a TLS-terminating proxy.

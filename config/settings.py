@@ -282,6 +282,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.tasks.expire_case_shares",
         "schedule": crontab(minute=5),
     },
+    # The access log's chain head, signed, outside the database (docs/audit.md).
+    "audit-checkpoint": {
+        "task": "audit.tasks.audit_checkpoint_task",
+        "schedule": crontab(minute="*/15"),
+    },
     "purge-signin-lockouts": {
         "task": "agencies.tasks.signin_lockouts_purge_task",
         "schedule": crontab(minute=7),

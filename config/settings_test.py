@@ -5,6 +5,7 @@ suite runs on SQLite alone or on PostgreSQL and Redis (CI).
 """
 
 import os
+import tempfile
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
 # Test-only keys (never used anywhere else).
@@ -12,6 +13,11 @@ os.environ.setdefault("MNR_FIELD_ENCRYPTION_KEYS", "yS9iwpU6Tm6dNl8YtBW-0Q2m5VtT
 os.environ.setdefault("MNR_BLIND_INDEX_KEY", "myjKQm74NbYed0o3wNZG7RKH6KMII3WvwIHM8l_iJuE=")
 os.environ.setdefault("MNR_AUDIT_CHAIN_KEY", "gMT78OY3YZosFN0r02WRQTuF-d2yFUdgRB4Sk09ebKM=")
 os.environ.setdefault("MNR_AUDIT_SIGNING_KEY", "F4OyY2josRbSSQTUMdCGL8CVlzWLDkzINtLTNFpG9OU=")
+# Checkpoints of the test run's access log: never the checkout's var/.
+os.environ.setdefault(
+    "MNR_AUDIT_CHECKPOINT_DIR",
+    os.path.join(tempfile.gettempdir(), f"mnr-test-checkpoints-{os.getpid()}"),
+)
 
 from .settings import *  # noqa: F403
 

@@ -1,16 +1,28 @@
-"""The access log: what is recorded, append-only, and the hash chain."""
+"""The access log: what is recorded, append-only, and the hash chain.
+
+The attacks on the chain, its head and its checkpoints: test_chain_attacks.py."""
 
 from __future__ import annotations
+
+import hashlib
+import hmac
+import importlib
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 
-from audit.models import AccessLog, AppendOnlyError
+from audit.models import GENESIS, AccessLog, AppendOnlyError, AuditChainHead, canonical_payload
 from audit.services import access_log_write, verify_chain
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _checkpoint_dir(settings, tmp_path):
+    settings.MNR_AUDIT_CHECKPOINT_DIR = tmp_path / "checkpoints"
 
 
 def entries(**filters):
@@ -33,11 +45,16 @@ def test_detail_reads_are_logged_with_actor_agency_ip_and_request_id(api, world,
     assert views[0].actor_username == world.paris_manager.username
 
 
-def test_lists_and_writes_are_not_reads(api, world, open_case):
+def test_writes_are_not_reads_and_a_list_page_is_one_entry(api, world, open_case):
     before = AccessLog.objects.count()
     api.get(world.paris_worker, "/api/v1/cases/")
+    # The list shows names: one case.list entry for the page (not one per row).
+    assert list(AccessLog.objects.filter(pk__gt=before).values_list("action", flat=True)) == [
+        "case.list"
+    ]
+    after_list = AccessLog.objects.count()
     api.post(world.paris_worker, f"/api/v1/cases/{open_case.reference}/notes/", {"text": "x"})
-    assert AccessLog.objects.count() == before
+    assert AccessLog.objects.count() == after_list
 
 
 def test_refusals_of_existing_and_missing_objects_are_logged_alike(api, world, open_case):
@@ -172,3 +189,102 @@ def test_inserted_entry_is_detected():
     )
     report = verify_chain()
     assert not report.ok and report.first_broken_id == first.pk + 1
+
+
+def test_chain_is_an_hmac_under_the_chain_key(settings):
+    entry = write_chain(2)[1]
+    message = f"{entry.prev_hash}|{canonical_payload(entry.payload())}".encode()
+    key = settings.MNR_AUDIT_CHAIN_KEY.encode()
+    assert entry.hash == hmac.new(key, message, hashlib.sha256).hexdigest()
+    assert entry.hash != hashlib.sha256(message).hexdigest()
+    # Another key, another chain: whoever lacks the key cannot recompute it.
+    settings.MNR_AUDIT_CHAIN_KEY = "Zm9yZ2VkLWtleS1mb3JnZWQta2V5LWZvcmdlZC1rZXktMDA="
+    report = verify_chain()
+    assert not report.ok and report.first_broken_id == 1 and "altered" in report.reason
+
+
+# Migration 0006: the legacy SHA-256 chain is verified, then re-keyed.
+
+rechain_migration = importlib.import_module("audit.migrations.0006_hmac_chain")
+
+
+class SchemaEditor:
+    """What the migration uses of a schema editor (SQLite's refuses to open
+    inside the test's transaction)."""
+
+    connection = connection
+
+    def execute(self, sql: str, params: tuple | None = ()) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params or None)
+
+
+def migrate_0006(direction: str = "forwards") -> None:
+    """Run 0006 as migrate would, atomically, on the historical models. On
+    PostgreSQL the head's guard (0007, applied after it) is off meanwhile."""
+    state = MigrationExecutor(connection).loader.project_state(("audit", "0005_list_read_actions"))
+    postgresql = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        if postgresql:
+            cursor.execute("SET session_replication_role = replica")
+        try:
+            with transaction.atomic():
+                getattr(rechain_migration, direction)(state.apps, SchemaEditor())
+        finally:
+            if postgresql:
+                cursor.execute("SET session_replication_role = DEFAULT")
+
+
+def make_legacy(n: int = 6) -> list[AccessLog]:
+    """A chain as written before 0006: unkeyed SHA-256 (triggers off)."""
+    chain = write_chain(n)
+    prev_hash = GENESIS
+    for entry in chain:
+        entry.prev_hash = prev_hash
+        entry.hash = hashlib.sha256(
+            f"{prev_hash}|{canonical_payload(entry.payload())}".encode()
+        ).hexdigest()
+        raw(
+            "UPDATE audit_accesslog SET prev_hash = %s, hash = %s WHERE id = %s",
+            [entry.prev_hash, entry.hash, entry.pk],
+        )
+        prev_hash = entry.hash
+    raw("UPDATE audit_auditchainhead SET last_hash = %s WHERE id = 1", [prev_hash])
+    return chain
+
+
+def test_migration_rechains_an_intact_legacy_chain():
+    legacy = make_legacy()
+    assert not verify_chain().ok  # SHA-256 links are not the HMAC
+    migrate_0006()
+    report = verify_chain()
+    assert report.ok and report.checked == 6
+    after = list(AccessLog.objects.order_by("pk"))
+    assert [e.target_id for e in after] == [e.target_id for e in legacy]
+    assert all(a.hash != b.hash for a, b in zip(after, legacy, strict=True))
+    assert AuditChainHead.objects.get().last_hash == after[-1].hash
+    # The reverse re-chains under SHA-256: the legacy chain again.
+    migrate_0006("backwards")
+    assert [e.hash for e in AccessLog.objects.order_by("pk")] == [e.hash for e in legacy]
+
+
+@pytest.mark.parametrize(
+    ("tamper", "message"),
+    [
+        ("UPDATE audit_accesslog SET target_id = 'x' WHERE id = 3", "broken at entry 3"),
+        ("DELETE FROM audit_accesslog WHERE id = 3", "broken at entry 4"),
+        ("DELETE FROM audit_accesslog WHERE id = 6", "broken at entry 6"),
+    ],
+)
+def test_migration_refuses_to_rekey_a_tampered_legacy_chain(tamper, message):
+    make_legacy()
+    raw(tamper)
+    before = list(AccessLog.objects.order_by("pk").values_list("hash", flat=True))
+    with pytest.raises(rechain_migration.ChainBroken, match=message):
+        migrate_0006()
+    assert list(AccessLog.objects.order_by("pk").values_list("hash", flat=True)) == before
+
+
+def test_migration_on_an_empty_log_does_nothing():
+    migrate_0006()
+    assert not AccessLog.objects.exists()
