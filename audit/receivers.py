@@ -5,18 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.utils.crypto import salted_hmac
 
 from .models import AccessAction
-from .services import access_log_write
-
-
-def unknown_username(typed: str) -> str:
-    """What the log keeps of a name that is no account: a keyed hash. People type
-    their own name, a victim's, a password into the username box; the log must
-    not keep it, yet repeated tries of the same text stay recognisable."""
-    digest = salted_hmac("mnr.audit.unknown-username", typed.strip().casefold()).hexdigest()
-    return f"unknown:{digest[:32]}"
+from .services import access_log_write, unknown_username
 
 
 def on_login_failed(sender: Any, credentials: dict, request: Any = None, **kwargs: Any) -> None:

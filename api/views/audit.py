@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import django_filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,7 +18,7 @@ from rest_framework.views import APIView
 from audit.export import case_export
 from audit.models import AccessAction, AccessLog
 from audit.selectors import access_log_visible_to
-from audit.services import access_log_write
+from audit.services import access_log_query, detail_shown
 from audit.timeline import build_timeline
 from cases import selectors as case_selectors
 from common.parsing import IdFilter
@@ -65,8 +70,12 @@ class CaseExportView(APIView):
             404: NOT_FOUND,
         },
         description=(
-            "GDPR access export of the person's whole record, for the owning "
-            "association's manager. Logged."
+            "GDPR access export of the person's whole record (format "
+            "`mnr-access-export-2`, docs/access-export.md), for the owning association's "
+            "manager: the person, the referral and its routings, the case, their full "
+            "history, the access-log entries about them and the same person's other "
+            "records the association holds. Free text is wrapped for review and its paths "
+            "listed in `review`. Logged."
         ),
     )
     def get(self, request: Request, reference: str) -> Response:
@@ -79,6 +88,7 @@ class AccessLogSerializer(serializers.ModelSerializer):
     agency = serializers.IntegerField(source="agency_id", allow_null=True)
     # Empty on a refusal read by an agency's manager (audit.selectors).
     target_id = serializers.CharField(source="shown_target")
+    detail = serializers.SerializerMethodField()
 
     class Meta:
         model = AccessLog
@@ -95,6 +105,10 @@ class AccessLogSerializer(serializers.ModelSerializer):
             "detail",
             "hash",
         ]
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_detail(self, entry: AccessLog) -> dict:
+        return detail_shown(entry.detail)
 
 
 class AccessLogFilter(django_filters.FilterSet):
@@ -154,10 +168,5 @@ class AccessLogListView(generics.ListAPIView):
             for name, value in self.request.query_params.items()
             if name in AccessLogFilter.base_filters and value
         }
-        access_log_write(
-            action=AccessAction.AUDIT_VIEW,
-            actor=self.request.user,
-            target_type="access_log",
-            detail=asked,
-        )
+        access_log_query(actor=self.request.user, asked=asked)
         return queryset

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from agencies.models import User
 from audit.models import AccessAction
+from audit.services import access_log_list
 from cases import selectors, services
 from cases.filters import CaseFilter, TransferFilter
 from cases.models import (
@@ -221,7 +222,10 @@ def case_response(
     get=extend_schema(
         tags=["cases"],
         operation_id="cases_list",
-        description="Your association's cases, newest first.",
+        description=(
+            "Your association's cases, newest first. The rows carry names: each page "
+            "answered writes one access-log entry (`case.list`) with the references shown."
+        ),
         responses={200: CaseListItemSerializer(many=True), 400: BAD_REQUEST, 401: UNAUTHORIZED},
     )
 )
@@ -231,6 +235,18 @@ class CaseListView(generics.ListAPIView):
 
     def get_queryset(self):
         return selectors.case_list_visible_to(user=self.request.user)
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        # The rows carry names: the page shown is written to the access log.
+        response = super().list(request, *args, **kwargs)
+        access_log_list(
+            actor=request.user,
+            action=AccessAction.CASE_LIST,
+            refs=[row["reference"] for row in response.data["results"]],
+            view="api.cases",
+            filters=[name for name in CaseFilter.base_filters if request.query_params.get(name)],
+        )
+        return response
 
 
 class CaseUpdateInputSerializer(serializers.Serializer):

@@ -20,6 +20,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.models import AccessAction
+from audit.services import access_log_list
 from common.choices import ExploitationForm
 from common.errors import NotFound, ValidationFailed
 from referral import indicators, selectors, services
@@ -340,7 +342,9 @@ def _idempotency_key(request: Request) -> str:
         operation_id="referrals_list",
         description=(
             "Referrals you may see: your own (referrer), those routed to or accepted by "
-            "your association, those escalated to the coordination desk."
+            "your association, those escalated to the coordination desk. The rows carry "
+            "names: each page answered writes one access-log entry (`referral.list`) with "
+            "the references shown."
         ),
         responses={200: ReferralListItemSerializer(many=True), 400: BAD_REQUEST, 401: UNAUTHORIZED},
     ),
@@ -351,6 +355,20 @@ class ReferralListView(generics.ListAPIView):
 
     def get_queryset(self):
         return selectors.referral_list_visible_to(user=self.request.user)
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        # The rows carry names: the page shown is written to the access log.
+        response = super().list(request, *args, **kwargs)
+        access_log_list(
+            actor=request.user,
+            action=AccessAction.REFERRAL_LIST,
+            refs=[row["reference"] for row in response.data["results"]],
+            view="api.referrals",
+            filters=[
+                name for name in ReferralFilter.base_filters if request.query_params.get(name)
+            ],
+        )
+        return response
 
     @extend_schema(
         tags=["referrals"],

@@ -1,5 +1,5 @@
 """Retention: old closed cases pseudonymised in records and history, statistics
-unchanged; the GDPR access export."""
+unchanged. The GDPR access export: test_export.py."""
 
 from __future__ import annotations
 
@@ -106,20 +106,3 @@ def test_retention_erases_identity_in_records_and_history_and_keeps_statistics(
     # Idempotent, also as the beat task.
     assert apply_retention_task() == 0
     assert statistics() == before
-
-
-def test_gdpr_export_for_the_owning_manager_only_and_logged(api, world, open_case):
-    url = f"/api/v1/cases/{open_case.reference}/export/"
-    api.post(world.paris_worker, f"/api/v1/cases/{open_case.reference}/notes/", {"text": "Note A"})
-    r = api.get(world.paris_manager, url)
-    assert r.status_code == 200
-    data = r.json()
-    assert data["person"]["family_name"] == "Okafor"
-    assert data["referral"]["reference"] == open_case.reference
-    assert [n["text"] for n in data["case"]["notes"]] == ["Note A"]
-    assert len(data["case"]["steps"]) == open_case.steps.count()
-    assert AccessLog.objects.filter(action="case.export", actor=world.paris_manager).count() == 1
-    assert api.get(world.paris_worker, url).status_code == 403  # caseworker: not the manager
-    for who in ("national_worker", "referrer", "analyst", "admin", "coordinator"):
-        assert api.get(getattr(world, who), url).status_code == 404
-    assert AccessLog.objects.filter(action="case.export").count() == 1

@@ -350,7 +350,9 @@ def test_list_and_detail_query_counts_are_constant(api, world, open_case):
         )
     assert count_queries(api, world.paris_worker, "/api/v1/cases/") == few_list
     assert count_queries(api, world.paris_worker, url(open_case)) == few_detail
-    assert few_list <= 5 and few_detail <= 9  # detail: 4 reads + the access-log entry
+    # list: 2 reads + the access-log entry of the page shown (4 statements inside a
+    # test's transaction: savepoint, head lock, insert, release); detail: 4 reads + its entry.
+    assert few_list <= 9 and few_detail <= 9
 
 
 def test_workload_for_managers(api, world, open_case):

@@ -160,4 +160,6 @@ def test_referral_and_routing_lists_have_constant_query_counts(api, world):
     assert count_queries(api, world.referrer, "/api/v1/referrals/") == few_referrals
     assert count_queries(api, world.paris_worker, "/api/v1/routings/") == few_inbox
     assert count_queries(api, world.coordinator, "/api/v1/referrals/") == few_desk
-    assert few_referrals <= 6 and few_inbox <= 6
+    # The referral list shows names: + its access-log entry (4 statements in a test's
+    # transaction); the routings inbox shows none and writes nothing.
+    assert few_referrals <= 10 and few_inbox <= 6

@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_POST
 from agencies.models import STAFF_ROLES, AgencyKind, Role
 from agencies.selectors import agency_directory
 from audit.models import AccessAction
+from audit.services import access_log_list
 from audit.timeline import build_timeline
 from cases import selectors as case_selectors
 from cases import services as case_services
@@ -222,11 +223,20 @@ def case_list(request: HttpRequest) -> HttpResponse:
     staff = list(case_selectors.association_staff(user=request.user))
     form = CaseFilterForm(request.GET or None, staff=staff)
     cases = case_selectors.case_list_visible_to(user=request.user)
+    values: dict = {}
     if form.is_bound:
         form.is_valid()  # invalid values are shown as errors and not applied
         values = {k: v for k, v in getattr(form, "cleaned_data", {}).items() if v}
         cases = CaseFilter(data=values, queryset=cases, request=request).qs
     page = Paginator(cases, CASES_PER_PAGE).get_page(request.GET.get("page"))
+    # The rows show names: the page shown is written to the access log.
+    access_log_list(
+        actor=request.user,
+        action=AccessAction.CASE_LIST,
+        refs=[case.reference for case in page.object_list],
+        view="web.cases",
+        filters=list(values),
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -249,7 +249,7 @@ def test_case_list_paginates_with_a_constant_query_count(
 ):
     client = client_for(world.paris_worker)
     few = count_queries(lambda: client.get("/cases/?status=open"))
-    assert few <= 14
+    assert few <= 18  # with the access-log entry of the page shown (4 statements)
     for name in ("Ada", "Bea", "Cyd", "Dee", "Eve", "Fay"):
         api.submitted(world.referrer, body(ADULT_BODY, person={"given_name": name}))
         routing = Routing.objects.get(outcome=RoutingOutcome.PENDING)
