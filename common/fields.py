@@ -61,3 +61,19 @@ def encrypt_columns(
                 )
                 changed += 1
     return changed
+
+
+def encrypt_columns_operation(app_label: str, columns: dict[str, tuple[str, ...]]) -> Any:
+    """The data migration that encrypts existing values of the given columns
+    (model name -> column names) in place, and decrypts them when reversed."""
+    from django.db import migrations
+
+    def forwards(apps: Any, schema_editor: Any, *, decrypt: bool = False) -> None:
+        for name, names in columns.items():
+            model = apps.get_model(app_label, name)
+            encrypt_columns(schema_editor, model, names, decrypt=decrypt)
+
+    def backwards(apps: Any, schema_editor: Any) -> None:
+        forwards(apps, schema_editor, decrypt=True)
+
+    return migrations.RunPython(forwards, backwards)

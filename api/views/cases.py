@@ -15,7 +15,6 @@ from rest_framework.views import APIView
 
 from agencies.models import User
 from audit.models import AccessAction
-from audit.services import access_log_list
 from cases import selectors, services
 from cases.filters import CaseFilter, TransferFilter
 from cases.models import (
@@ -31,7 +30,13 @@ from common.errors import ValidationFailed
 
 from ..etags import IF_MATCH, etag, expected_version
 from ..schema import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED, error_response
-from .common import CONFLICT, FORBIDDEN, AssociationRefSerializer, PersonOutputSerializer
+from .common import (
+    CONFLICT,
+    FORBIDDEN,
+    AssociationRefSerializer,
+    NamesListLoggedMixin,
+    PersonOutputSerializer,
+)
 
 STALE = error_response(
     "Someone changed this since you read it.", example_code="precondition_failed", status=412
@@ -229,24 +234,15 @@ def case_response(
         responses={200: CaseListItemSerializer(many=True), 400: BAD_REQUEST, 401: UNAUTHORIZED},
     )
 )
-class CaseListView(generics.ListAPIView):
+class CaseListView(NamesListLoggedMixin, generics.ListAPIView):
     serializer_class = CaseListItemSerializer
     filterset_class = CaseFilter
+    # The rows carry names: each page shown is written to the access log.
+    list_action = AccessAction.CASE_LIST
+    list_view = "api.cases"
 
     def get_queryset(self):
         return selectors.case_list_visible_to(user=self.request.user)
-
-    def list(self, request: Request, *args, **kwargs) -> Response:
-        # The rows carry names: the page shown is written to the access log.
-        response = super().list(request, *args, **kwargs)
-        access_log_list(
-            actor=request.user,
-            action=AccessAction.CASE_LIST,
-            refs=[row["reference"] for row in response.data["results"]],
-            view="api.cases",
-            filters=[name for name in CaseFilter.base_filters if request.query_params.get(name)],
-        )
-        return response
 
 
 class CaseUpdateInputSerializer(serializers.Serializer):

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from audit.services import access_log_list
 
 from ..schema import error_response
 
@@ -31,3 +37,23 @@ class PersonOutputSerializer(serializers.Serializer):
     languages = serializers.ListField(child=serializers.CharField())
     phone = serializers.CharField(allow_blank=True)
     current_departement = serializers.CharField(source="current_departement_id", allow_null=True)
+
+
+class NamesListLoggedMixin:
+    """A list whose rows carry names: each page shown is written to the access
+    log (audit.services.access_log_list), with the filters' names only."""
+
+    list_action: str
+    list_view: str
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().list(request, *args, **kwargs)  # type: ignore[misc]
+        filters = self.filterset_class.base_filters  # type: ignore[attr-defined]
+        access_log_list(
+            actor=request.user,
+            action=self.list_action,
+            refs=[row["reference"] for row in response.data["results"]],
+            view=self.list_view,
+            filters=[name for name in filters if request.query_params.get(name)],
+        )
+        return response

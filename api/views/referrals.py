@@ -21,7 +21,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.models import AccessAction
-from audit.services import access_log_list
 from common.choices import ExploitationForm
 from common.errors import NotFound, ValidationFailed
 from referral import indicators, selectors, services
@@ -29,7 +28,13 @@ from referral.models import Need, Referral, ReferralStatus, Routing, RoutingOutc
 
 from ..schema import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED, error_response
 from .cases import CaseOutputSerializer, case_response
-from .common import CONFLICT, FORBIDDEN, AssociationRefSerializer, PersonOutputSerializer
+from .common import (
+    CONFLICT,
+    FORBIDDEN,
+    AssociationRefSerializer,
+    NamesListLoggedMixin,
+    PersonOutputSerializer,
+)
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -349,26 +354,15 @@ def _idempotency_key(request: Request) -> str:
         responses={200: ReferralListItemSerializer(many=True), 400: BAD_REQUEST, 401: UNAUTHORIZED},
     ),
 )
-class ReferralListView(generics.ListAPIView):
+class ReferralListView(NamesListLoggedMixin, generics.ListAPIView):
     serializer_class = ReferralListItemSerializer
     filterset_class = ReferralFilter
+    # The rows carry names: each page shown is written to the access log.
+    list_action = AccessAction.REFERRAL_LIST
+    list_view = "api.referrals"
 
     def get_queryset(self):
         return selectors.referral_list_visible_to(user=self.request.user)
-
-    def list(self, request: Request, *args, **kwargs) -> Response:
-        # The rows carry names: the page shown is written to the access log.
-        response = super().list(request, *args, **kwargs)
-        access_log_list(
-            actor=request.user,
-            action=AccessAction.REFERRAL_LIST,
-            refs=[row["reference"] for row in response.data["results"]],
-            view="api.referrals",
-            filters=[
-                name for name in ReferralFilter.base_filters if request.query_params.get(name)
-            ],
-        )
-        return response
 
     @extend_schema(
         tags=["referrals"],

@@ -8,18 +8,6 @@ from django.db import migrations, models
 COLUMNS = {'Transfer': ('reason', 'decision_reason'), 'HistoricalTransfer': ('reason', 'decision_reason'), 'CaseShare': ('purpose_detail',), 'HistoricalCaseShare': ('purpose_detail',)}
 
 
-def encrypt(apps, schema_editor):
-    for name, columns in COLUMNS.items():
-        common.fields.encrypt_columns(schema_editor, apps.get_model("cases", name), columns)
-
-
-def decrypt(apps, schema_editor):
-    for name, columns in COLUMNS.items():
-        common.fields.encrypt_columns(
-            schema_editor, apps.get_model("cases", name), columns, decrypt=True
-        )
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -57,5 +45,5 @@ class Migration(migrations.Migration):
             name='reason',
             field=common.fields.EncryptedTextField(verbose_name='reason'),
         ),
-        migrations.RunPython(encrypt, decrypt),
+        common.fields.encrypt_columns_operation("cases", COLUMNS),
     ]

@@ -8,18 +8,6 @@ from django.db import migrations, models
 COLUMNS = {'Referral': ('exploitation_other_detail', 'withdrawal_reason'), 'HistoricalReferral': ('exploitation_other_detail', 'withdrawal_reason'), 'Routing': ('reason',), 'HistoricalRouting': ('reason',)}
 
 
-def encrypt(apps, schema_editor):
-    for name, columns in COLUMNS.items():
-        common.fields.encrypt_columns(schema_editor, apps.get_model("referral", name), columns)
-
-
-def decrypt(apps, schema_editor):
-    for name, columns in COLUMNS.items():
-        common.fields.encrypt_columns(
-            schema_editor, apps.get_model("referral", name), columns, decrypt=True
-        )
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -67,5 +55,5 @@ class Migration(migrations.Migration):
             name='reason',
             field=common.fields.EncryptedTextField(blank=True, default='', verbose_name='reason'),
         ),
-        migrations.RunPython(encrypt, decrypt),
+        common.fields.encrypt_columns_operation("referral", COLUMNS),
     ]

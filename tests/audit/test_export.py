@@ -23,7 +23,8 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-WHY = "free text may name other people; read before handing over"
+# The export answers in the request's language; French by default.
+WHY = "le texte libre peut nommer d'autres personnes ; à relire avant de le remettre"
 OTHER_DETAIL = "Mariage forcé arrangé par M. Durand"
 NARRATIVE = "Son « oncle » Karim la surveille."
 DECLINE = "Pas de place ; voir avec Mme Martin"
@@ -369,7 +370,7 @@ def test_duplicates_held_by_the_association_only_and_nothing_of_the_others(api, 
     api.get(world.other_referrer, "/api/v1/referrals/")
     data = export(api, world)
     [duplicate] = data["possible_duplicates"]
-    assert duplicate["review"] is True and "same person" in duplicate["why"]
+    assert duplicate["review"] is True and "même personne" in duplicate["why"]
     assert duplicate["referral"]["reference"] == record["held"]
     assert duplicate["referral"]["status"] == "routed"
     assert duplicate["person"]["family_name"] == "Okafor"
