@@ -78,6 +78,36 @@ def measure(fn: Callable[[int], object], n: int, warmup: int = 10) -> dict[str, 
     }
 
 
+def measure_paired(
+    fn: Callable[[int], object], n: int, *, switch: Callable[[bool], None], warmup: int = 10
+) -> tuple[dict[str, float], dict[str, float]]:
+    """The same request with a feature on and off, alternately (on, off, on,
+    off…), so that drift on a busy machine (caches, other processes) falls on
+    both sides alike; returns the (on, off) summaries."""
+    for i in range(warmup):
+        switch(i % 2 == 0)
+        fn(-1 - i)
+    samples: dict[bool, list[float]] = {True: [], False: []}
+    for i in range(2 * n):
+        on = i % 2 == 0
+        switch(on)
+        start = time.perf_counter()
+        fn(i)
+        samples[on].append((time.perf_counter() - start) * 1000)
+    switch(True)
+
+    def summary(values: list[float]) -> dict[str, float]:
+        values.sort()
+        return {
+            "n": len(values),
+            "median_ms": statistics.median(values),
+            "p90_ms": values[int(0.9 * (len(values) - 1))],
+            "max_ms": values[-1],
+        }
+
+    return summary(samples[True]), summary(samples[False])
+
+
 def show(name: str, result: dict[str, float], target_ms: float | None = None) -> None:
     verdict = ""
     if target_ms is not None:
