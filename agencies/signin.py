@@ -71,6 +71,7 @@ class SigninLocked(DomainError):
     """Too many failed attempts on this username: wait ``retry_after`` seconds."""
 
     code = "locked"
+    status = 429
 
     def __init__(self, message: object = "", *, retry_after: int) -> None:
         super().__init__(message)
@@ -81,6 +82,7 @@ class SigninUnavailable(DomainError):
     """The failure counters cannot be read or written: sign-in is refused (503)."""
 
     code = "signin_unavailable"
+    status = 503
 
 
 class OtpInvalid(DomainError):

@@ -2,7 +2,7 @@
 
 Every error answers ``{"error": {"status", "code", "message", "fields"}}``:
 ``fields`` maps input fields to lists of messages (400 only, else empty).
-Domain errors from services map to HTTP here and nowhere else.
+Domain errors carry their own HTTP status (common/errors.py).
 """
 
 from __future__ import annotations
@@ -25,16 +25,6 @@ from audit.services import access_log_refusal
 from common import errors
 
 logger = logging.getLogger(__name__)
-
-DOMAIN_STATUS: dict[type[errors.DomainError], int] = {
-    errors.ValidationFailed: status.HTTP_400_BAD_REQUEST,
-    errors.NotFound: status.HTTP_404_NOT_FOUND,
-    errors.NotAllowed: status.HTTP_403_FORBIDDEN,
-    errors.InvalidTransition: status.HTTP_409_CONFLICT,
-    errors.Conflict: status.HTTP_409_CONFLICT,
-    errors.PreconditionFailed: status.HTTP_412_PRECONDITION_FAILED,
-    errors.PreconditionRequired: status.HTTP_428_PRECONDITION_REQUIRED,
-}
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -89,7 +79,7 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     if isinstance(exc, errors.NotAllowed | exceptions.PermissionDenied):
         _log_refusal(context)
     if isinstance(exc, errors.DomainError):
-        code = DOMAIN_STATUS.get(type(exc), status.HTTP_400_BAD_REQUEST)
+        code = exc.status  # common/errors.py: one table for both adapters
         message = exc.message or (_("Not found.") if code == 404 else _("Request refused."))
         body = error_body(status_code=code, code=exc.code, message=message, fields=exc.fields)
     elif isinstance(exc, exceptions.ValidationError):

@@ -1,5 +1,5 @@
 """Domain errors → what a person sees, in one place (the API's twin is
-api/exceptions.py).
+api/exceptions.py; both answer the status each error carries, common/errors.py).
 
 - ``NotFound`` → the 404 page (what you may not see does not exist for you);
 - ``NotAllowed`` → the 403 page, and the refusal written to the access log
@@ -28,14 +28,6 @@ from django.utils.translation import gettext as _
 
 from audit.services import access_log_refusal
 from common import errors
-
-STATUS = {
-    errors.ValidationFailed: 400,
-    errors.InvalidTransition: 409,
-    errors.Conflict: 409,
-    errors.PreconditionFailed: 412,
-    errors.PreconditionRequired: 428,
-}
 
 
 def refuse(request: HttpRequest, *, target_type: str = "page", target_id: Any = "") -> NoReturn:
@@ -79,7 +71,7 @@ def domain_error_response(request: HttpRequest, exc: errors.DomainError) -> Http
         request,
         "web/error.html",
         {"error_messages": texts},
-        status=STATUS.get(type(exc), 400),
+        status=exc.status,
     )
 
 

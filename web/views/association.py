@@ -41,8 +41,9 @@ from referral import services as referral_services
 from referral.models import Routing, RoutingOutcome
 
 from ..access import member_required
-from ..association_forms import (
-    AssignForm,
+from ..errors import run_service
+from ..forms.association import (
+    CaseAssignForm,
     CaseFilterForm,
     CloseForm,
     DeclineForm,
@@ -54,7 +55,6 @@ from ..association_forms import (
     TransferForm,
     TransferRejectForm,
 )
-from ..errors import run_service
 from ..templatetags.association import duration_text
 
 ASSOCIATION_STAFF = {"kinds": {AgencyKind.ASSOCIATION}, "roles": STAFF_ROLES}
@@ -302,7 +302,7 @@ def _render_case(request: HttpRequest, reference: str, **bound: Any) -> HttpResp
         "step_form": bound.get("step_form") or StepAddForm(staff=staff),
         "note_form": bound.get("note_form") or NoteForm(),
         "assign_form": bound.get("assign_form")
-        or AssignForm(
+        or CaseAssignForm(
             staff=staff,
             initial={"version": case.version, "assigned_to": case.assigned_to_id or ""},
         ),
@@ -401,7 +401,7 @@ def note_add(request: HttpRequest, reference: str) -> HttpResponse:
 @member_required(**ASSOCIATION_STAFF)
 def case_assign(request: HttpRequest, reference: str) -> HttpResponse:
     case = _case_for_write(request, reference)
-    form = AssignForm(request.POST, staff=_staff(request))
+    form = CaseAssignForm(request.POST, staff=_staff(request))
     if form.is_valid():
         result = run_service(
             request,

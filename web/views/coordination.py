@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -16,7 +15,6 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from agencies.models import Accreditation, Agency, AgencyKind, Role
 from agencies.selectors import agency_directory
@@ -26,7 +24,7 @@ from referral.models import Need, Referral, ReferralStatus, Sex
 
 from ..access import member_required
 from ..errors import run_service
-from ..forms import MnrForm
+from ..forms.coordination import EscalationAssignForm
 
 DESK = {"kinds": {AgencyKind.COORDINATOR}, "roles": {Role.COORDINATOR}}
 PAGE_SIZE = 50
@@ -135,36 +133,6 @@ def _association_options(referral: Referral) -> list[AssociationOption]:
     return options
 
 
-class _AnyIdChoiceField(forms.TypedChoiceField):
-    """A select whose value is not checked against its options: the service checks it."""
-
-    def valid_value(self, value: object) -> bool:
-        return True
-
-
-class AssignForm(MnrForm):
-    # Any id reaches the service, which alone decides what may be chosen (an
-    # active association); its refusal comes back as this field's error.
-    association = _AnyIdChoiceField(
-        label=gettext_lazy("Association"),
-        coerce=int,
-        help_text=gettext_lazy(
-            "An active association; the table above shows what each one is accredited for."
-        ),
-    )
-
-    def __init__(self, *args, options: list[AssociationOption], **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["association"]
-        field.choices = [("", _("Choose an association"))] + [
-            (
-                option.agency.pk,
-                f"{option.agency.name} ({option.agency.departement_id or _('national')})",
-            )
-            for option in options
-        ]
-
-
 @member_required(**DESK)
 def escalation_assign(request: HttpRequest, reference: str) -> HttpResponse:
     """Route an escalated referral to the association the desk chooses."""
@@ -173,7 +141,7 @@ def escalation_assign(request: HttpRequest, reference: str) -> HttpResponse:
         user=request.user, reference=reference, log=request.method != "POST"
     )
     options = _association_options(referral)
-    form = AssignForm(request.POST or None, options=options)
+    form = EscalationAssignForm(request.POST or None, options=options)
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -37,10 +37,10 @@ from common.errors import ValidationFailed
 from referral import indicators, selectors, services
 from referral.models import Need, Referral, ReferralStatus, Sex
 
-from .. import referral_forms as rf
 from ..access import member_required
 from ..errors import run_service
 from ..forms import MnrForm
+from ..forms import referral as rf
 
 DRAFT = "mnr_referral_draft"
 SUBMITTED = "mnr_referral_submitted"  # draft key → reference, for a resubmitted last step
@@ -545,14 +545,6 @@ def _row(referral: Referral) -> ReferralRow:
     )
 
 
-class StatusFilterForm(MnrForm):
-    status = forms.ChoiceField(
-        label=gettext_lazy("Status"),
-        required=False,
-        choices=[("", gettext_lazy("All statuses")), *ReferralStatus.choices],
-    )
-
-
 @referrer_only
 def referral_submitted(request: HttpRequest, reference: str) -> HttpResponse:
     """After submission: the reference and what happens next."""
@@ -563,7 +555,7 @@ def referral_submitted(request: HttpRequest, reference: str) -> HttpResponse:
 @referrer_only
 def referral_list(request: HttpRequest) -> HttpResponse:
     """Mes signalements: the referrer's referrals (the API's list selector)."""
-    filters = StatusFilterForm(data=request.GET or None)
+    filters = rf.StatusFilterForm(data=request.GET or None)
     referrals = selectors.referral_list_visible_to(user=request.user)
     if filters.is_bound and filters.is_valid() and filters.cleaned_data["status"]:
         referrals = referrals.filter(status=filters.cleaned_data["status"])
@@ -579,17 +571,7 @@ def referral_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-class WithdrawForm(MnrForm):
-    reason = forms.CharField(
-        label=gettext_lazy("Reason for withdrawing"),
-        help_text=gettext_lazy("For example: already referred by a colleague."),
-        max_length=500,
-        required=False,  # optional, as in the API and the service
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-
-
-def _detail(request: HttpRequest, referral: Referral, form: WithdrawForm) -> HttpResponse:
+def _detail(request: HttpRequest, referral: Referral, form: rf.WithdrawForm) -> HttpResponse:
     person = referral.person
     can_withdraw = selectors.referral_can_withdraw(user=request.user, referral=referral)
     place = (
@@ -622,14 +604,14 @@ def _detail(request: HttpRequest, referral: Referral, form: WithdrawForm) -> Htt
 @referrer_only
 def referral_detail(request: HttpRequest, reference: str) -> HttpResponse:
     referral = selectors.referral_get_for_user(user=request.user, reference=reference)
-    return _detail(request, referral, WithdrawForm())
+    return _detail(request, referral, rf.WithdrawForm())
 
 
 @require_POST
 @referrer_only
 def referral_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
     referral = selectors.referral_get_for_user(user=request.user, reference=reference, log=False)
-    form = WithdrawForm(data=request.POST)
+    form = rf.WithdrawForm(data=request.POST)
     if form.is_valid():
         result = run_service(
             request,

@@ -13,7 +13,7 @@ from agencies.models import Agency, User
 from cases.models import CaseShare, CaseStatus, ClosureReason, StepKind
 from common.choices import ExploitationForm
 
-from .forms import MnrForm
+from . import MnrForm
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -108,7 +108,7 @@ class NoteForm(MnrForm):
         super().__init__(*args, prefix="note", **kwargs)
 
 
-class AssignForm(VersionedForm):
+class CaseAssignForm(VersionedForm):
     assigned_to = forms.ChoiceField(label=_("Caseworker"), required=False)
 
     def __init__(self, *args, staff: Iterable[User] = (), **kwargs) -> None:

@@ -18,9 +18,9 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.selectors import departement_list
 from common.choices import ExploitationForm
-from referral.models import Need, Sex
+from referral.models import Need, ReferralStatus, Sex
 
-from .forms import MnrForm
+from . import MnrForm
 
 YES, NO = "yes", "no"
 FRANCE, ABROAD = "france", "abroad"
@@ -235,4 +235,22 @@ class ConfirmForm(MnrForm):
             "I confirm that this information is accurate to my knowledge and that the "
             "person's answer about consent is the one given at step 2."
         ),
+    )
+
+
+class StatusFilterForm(MnrForm):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All statuses")), *ReferralStatus.choices],
+    )
+
+
+class WithdrawForm(MnrForm):
+    reason = forms.CharField(
+        label=_("Reason for withdrawing"),
+        help_text=_("For example: already referred by a colleague."),
+        max_length=500,
+        required=False,  # optional, as in the API and the service
+        widget=forms.Textarea(attrs={"rows": 3}),
     )

@@ -1,4 +1,8 @@
-"""Form base and the sign-in forms.
+"""The web pages' forms, one module per concept: this one holds the base
+(``MnrForm``) and the sign-in forms; ``association`` (inbox and cases),
+``referral`` (the guided referral, the referrer's list and withdrawal),
+``coordination`` (the desk) and ``statistics`` (the dashboard). Forms only
+shape input for the services, which hold every rule.
 
 Page authors: subclass ``MnrForm`` (DSFR markup for every widget, optional
 fields marked "optional" as the DSFR now advises), render it with
