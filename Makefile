@@ -4,8 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 # manage.py defaults to the production settings: development commands and the
 # demo name theirs (debug on, development keys; the demo adds demo mode).
+# Where the demo listens: make demo PORT=8001 (HOST too, e.g. HOST=localhost).
+HOST ?= 127.0.0.1
+PORT ?= 8000
 DEV_ENV  := DJANGO_SETTINGS_MODULE=config.settings_dev DJANGO_DEBUG=true
-DEMO_ENV := $(DEV_ENV) MNR_DEMO_MODE=true
+DEMO_ENV := $(DEV_ENV) MNR_DEMO_MODE=true MNR_PUBLIC_URL=http://$(HOST):$(PORT)
 
 .PHONY: demo test install lint format lock messages clean
 
@@ -19,11 +22,12 @@ $(VENV)/.installed: requirements.lock | $(BIN)/python
 
 install: $(VENV)/.installed
 
-## Run the demo: SQLite, in-process tasks, demo accounts, http://127.0.0.1:8000
+## Run the demo: SQLite, in-process tasks, demo accounts, http://$(HOST):$(PORT)
+## (http://127.0.0.1:8000 unless PORT or HOST say otherwise)
 demo: install
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
-	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(DEMO_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## Run the whole test suite (set DATABASE_URL and REDIS_URL for PostgreSQL and Redis)
 test: install

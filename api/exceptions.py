@@ -13,10 +13,9 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -121,24 +120,3 @@ def _log_refusal(context: dict) -> None:
         target_type=str(next(iter(kwargs), "")),
         target_id=str(next(iter(kwargs.values()), "")),
     )
-
-
-def _wants_json(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
-
-
-def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if _wants_json(request):
-        return JsonResponse(
-            error_body(status_code=404, code="not_found", message=_("Not found.")), status=404
-        )
-    return defaults.page_not_found(request, exception)
-
-
-def handler500(request: HttpRequest) -> HttpResponse:
-    if _wants_json(request):
-        return JsonResponse(
-            error_body(status_code=500, code="server_error", message=_("Server error.")),
-            status=500,
-        )
-    return defaults.server_error(request)

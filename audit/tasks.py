@@ -6,18 +6,6 @@ from celery import shared_task
 from django.db import OperationalError
 
 from .checkpoint import CheckpointError, write_checkpoint
-from .retention import apply_retention, idempotency_expire
-
-
-@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
-def apply_retention_task() -> int:
-    return apply_retention()
-
-
-@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
-def idempotency_expire_task() -> int:
-    return idempotency_expire()
-
 
 logger = logging.getLogger(__name__)
 

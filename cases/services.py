@@ -6,7 +6,8 @@ association a transfer is asked of; a transfer moves the grants on the case and
 on its referral in one transaction; a share gives one named person read grants
 on the parts it shares. Writes that
 take ``expected_version`` refuse a stale version with PreconditionFailed (HTTP
-412) before changing anything.
+412) before changing anything. Statistics follow through the events of
+cases.signals, sent in the same transaction.
 """
 
 from __future__ import annotations
@@ -29,10 +30,8 @@ from common.transitions import ensure_transition
 from notifications.models import OutboxMessage
 from notifications.services import outbox_enqueue
 from referral import grants as referral_grants
-from stats.dimensions import FACT_STEP_KINDS
-from stats.services import facts_refresh
 
-from . import grants
+from . import grants, signals
 from .models import (
     OPEN_STEP_STATUSES,
     Case,
@@ -231,8 +230,13 @@ def step_add(
         case=case, kind=kind, due_date=due_date, ends_on=ends_on, owner=owner, note=note.strip()
     )
     _save(step, actor)
-    if kind in FACT_STEP_KINDS:
-        facts_refresh(referral_ids=[case.referral_id])
+    signals.step_changed.send(
+        sender=ProtectionStep,
+        referral_ids=[case.referral_id],
+        kind=kind,
+        created=True,
+        fields=frozenset(),
+    )
     return step
 
 
@@ -283,8 +287,13 @@ def step_update(
         )
     step.version += 1
     _save(step, actor)
-    if step.kind in FACT_STEP_KINDS and "status" in changes:
-        facts_refresh(referral_ids=[step.case.referral_id])
+    signals.step_changed.send(
+        sender=ProtectionStep,
+        referral_ids=[step.case.referral_id],
+        kind=step.kind,
+        created=False,
+        fields=frozenset(changes),
+    )
     return step
 
 
@@ -390,7 +399,7 @@ def transfer_accept(*, transfer_id: int, actor: User) -> Transfer:
             step.owner = None
             step.version += 1
             _save(step, actor)
-    facts_refresh(referral_ids=[case.referral_id])
+    signals.case_changed.send(sender=Case, referral_ids=[case.referral_id])
     outbox_enqueue(kind=OutboxMessage.Kind.TRANSFER_ACCEPTED, reference=case.reference, agency=old)
     return transfer
 

@@ -100,6 +100,8 @@ INSTALLED_APPS = [
     "api",
     "web",
     "notifications",
+    "records",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -209,7 +211,9 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# "memory://localhost/", not "memory://": otherwise kombu warns of a missing hostname
+# when the first in-process task runs (the memory transport needs none).
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
@@ -256,11 +260,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=8, minute=0),
     },
     "apply-retention": {
-        "task": "audit.tasks.apply_retention_task",
+        "task": "records.tasks.apply_retention_task",
         "schedule": crontab(hour=3, minute=30),
     },
     "expire-idempotency-keys": {
-        "task": "audit.tasks.idempotency_expire_task",
+        "task": "records.tasks.idempotency_expire_task",
         "schedule": crontab(minute=20),
     },
     "repair-statistics-table": {
@@ -461,10 +465,10 @@ MNR_STATS_KEY_SECRET = env.str(
 # The period dimensions list every year from this one when no period is given.
 MNR_STATS_FIRST_YEAR = env.int("MNR_STATS_FIRST_YEAR", default=2020)
 # Closed cases, and referrals that never became a case, are pseudonymised this
-# many years after their last event (DESIGN §4.6, audit/retention.py).
+# many years after their last event (DESIGN §4.6, records/retention.py).
 MNR_RETENTION_YEARS = env.int("MNR_RETENTION_YEARS", default=5)
 # A submission's idempotency key and fingerprint (an HMAC of the whole input)
-# are kept this long, for retries, then erased (audit/retention.py).
+# are kept this long, for retries, then erased (records/retention.py).
 MNR_IDEMPOTENCY_HOURS = env.int("MNR_IDEMPOTENCY_HOURS", default=24)
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
@@ -479,5 +483,8 @@ LOGGING = {
     "loggers": {
         # Request bodies may hold personal data: never log them.
         "django.request": {"level": "ERROR", "propagate": True},
+        # In-process tasks (no broker) would print a "Task … succeeded" line each
+        # (1,170 for the demo's seed); their failures still log at ERROR.
+        "celery.app.trace": {"level": "INFO" if REDIS_URL else "WARNING"},
     },
 }

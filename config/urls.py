@@ -19,5 +19,5 @@ urlpatterns = [
     path("", include("web.urls")),
 ]
 
-handler404 = "api.exceptions.handler404"
-handler500 = "api.exceptions.handler500"
+handler404 = "config.errors.handler404"
+handler500 = "config.errors.handler500"

@@ -173,9 +173,12 @@ def _expected_group_grants(desk_id: int) -> dict[tuple[int, int], set[str]]:
     )
     for referral_id, group_id in pending:
         expected[(referral_id, group_id)] |= set(ROUTED)
-    from cases.models import Case  # a case is the referral's accepted outcome
-
-    for referral_id, group_id in Case.objects.values_list("referral_id", "association__group_id"):
+    # A case is the referral's accepted outcome (through the relation cases adds:
+    # cases sit above referrals).
+    owned = Referral.objects.filter(case__isnull=False).values_list(
+        "pk", "case__association__group_id"
+    )
+    for referral_id, group_id in owned:
         expected[(referral_id, group_id)] |= set(OWNER)
     followed = Referral.objects.filter(
         escalated_at__isnull=False, status__in=DESK_STATUSES

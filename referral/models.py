@@ -133,7 +133,7 @@ class Referral(models.Model):
     )
     crip_notified_at = models.DateTimeField(_("CRIP notified at"), null=True, blank=True)
     # Set when retention erased the identity of a referral that never became a
-    # case (audit/retention.py); cases carry their own.
+    # case (records/retention.py); cases carry their own.
     pseudonymised_at = models.DateTimeField(_("pseudonymised at"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

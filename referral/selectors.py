@@ -9,13 +9,13 @@ same access-log entry either way (no existence oracle).
 
 from __future__ import annotations
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from agencies.models import Membership, User
 from agencies.selectors import membership_of
 from audit.models import AccessAction
 from audit.services import access_log_write
-from cases.models import Case
 from common.errors import NotFound
 
 from . import grants, indicators
@@ -141,10 +141,11 @@ def routing_get_for_user(*, user: User, routing_id: int) -> Routing:
 
 
 def referral_case_status(referral: Referral) -> str | None:
-    """What a referrer sees of the case: open or closed, never its content."""
+    """What a referrer sees of the case: open or closed, never its content.
+    (``referral.case`` is the relation cases adds: cases sit above referrals.)"""
     try:
         return referral.case.status
-    except Case.DoesNotExist:
+    except ObjectDoesNotExist:
         return None
 
 

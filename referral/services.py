@@ -2,7 +2,9 @@
 
 Who may do each of these is decided by the per-object grants, given, moved and
 ended through referral.grants (the author, a routed association, the owning
-association, the coordination desk) as the process moves.
+association, the coordination desk) as the process moves. The apps above
+follow through the events of referral.signals, sent in the same transaction:
+cases opens the case of an accepted routing, stats refreshes its figures.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
@@ -25,8 +28,6 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Accreditation, Agency, Departement, Membership, User
 from agencies.selectors import membership_of
 from agencies.system import system_user
-from cases.models import Case
-from cases.services import case_open
 from common import geo
 from common.choices import ExploitationForm
 from common.crypto import blind_index
@@ -35,9 +36,8 @@ from common.tasks import enqueue
 from common.transitions import ensure_transition
 from notifications.models import OutboxMessage
 from notifications.services import outbox_enqueue
-from stats.services import facts_refresh
 
-from . import grants, indicators, routing_engine
+from . import grants, indicators, routing_engine, signals
 from .models import (
     Need,
     PresumedVictim,
@@ -376,7 +376,7 @@ def _submit(
     )
     person._history_user = actor
     person.save()
-    facts_refresh(referral_ids=[referral.pk])
+    signals.referral_changed.send(sender=Referral, referral_ids=[referral.pk])
     grants.grant_author(referral=referral)
     if facts["presumed_minor"]:
         _notify_crip(referral=referral, person=person, actor=actor, now=now)
@@ -505,6 +505,9 @@ def association_facts(*, today: date) -> list[routing_engine.AssociationFacts]:
 
 
 def open_case_counts() -> dict[int, int]:
+    """Open cases per association, the load the routing engine balances. Cases
+    sit above referrals: their model is read by name, never imported."""
+    Case = apps.get_model("cases", "Case")
     return dict(
         Case.objects.filter(status=Case.Status.OPEN)
         .values("association")
@@ -536,7 +539,7 @@ def _create_routing(
     referral.status = ReferralStatus.ROUTED
     referral._history_user = actor
     referral.save(update_fields=["status", "updated_at"])
-    facts_refresh(referral_ids=[referral.pk])
+    signals.referral_changed.send(sender=Referral, referral_ids=[referral.pk])
     outbox_enqueue(
         kind=OutboxMessage.Kind.ROUTING_NEW, reference=referral.reference, agency=association
     )
@@ -561,7 +564,7 @@ def _route_next(*, referral: Referral, actor: User, now: datetime) -> Routing | 
         referral._history_user = actor
         referral.save(update_fields=["status", "escalated_at", "updated_at"])
         grants.grant_desk(referral=referral)
-        facts_refresh(referral_ids=[referral.pk])
+        signals.referral_changed.send(sender=Referral, referral_ids=[referral.pk])
         outbox_enqueue(
             kind=OutboxMessage.Kind.REFERRAL_ESCALATED,
             reference=referral.reference,
@@ -621,10 +624,11 @@ def _ensure_responder(actor: User, routing: Routing) -> None:
 
 
 @transaction.atomic
-def routing_accept(*, routing_id: int, actor: User, now: datetime | None = None) -> Case:
-    """Accept a pending routing: the referral is accepted and its case opened.
-    Row locks plus the one-case-per-referral constraint make two simultaneous
-    acceptances yield one case and one 409."""
+def routing_accept(*, routing_id: int, actor: User, now: datetime | None = None) -> Any:
+    """Accept a pending routing: the referral is accepted and its case opened
+    (by cases, on ``signals.routing_accepted``, in this transaction); returns the
+    case. Row locks plus the one-case-per-referral constraint make two
+    simultaneous acceptances yield one case and one 409."""
     now = now or timezone.now()
     routing, referral = _lock_routing(routing_id)
     ensure_transition(routing, to=RoutingOutcome.ACCEPTED, field_name="outcome")
@@ -642,8 +646,11 @@ def routing_accept(*, routing_id: int, actor: User, now: datetime | None = None)
     referral.accepted_at = now
     referral._history_user = actor
     referral.save(update_fields=["status", "accepted_at", "updated_at"])
-    case = case_open(referral=referral, association=routing.association, actor=actor, now=now)
-    facts_refresh(referral_ids=[referral.pk])
+    signals.routing_accepted.send(
+        sender=Routing, routing=routing, referral=referral, actor=actor, now=now
+    )
+    case = referral.case  # opened by the receiver, in this transaction
+    signals.referral_changed.send(sender=Referral, referral_ids=[referral.pk])
     outbox_enqueue(
         kind=OutboxMessage.Kind.REFERRAL_ACCEPTED,
         reference=referral.reference,
@@ -724,7 +731,7 @@ def referral_withdraw(
     referral.save(update_fields=["status", "withdrawn_at", "withdrawal_reason", "updated_at"])
     if referral.escalated_at is not None:
         grants.end_desk(referral=referral)
-    facts_refresh(referral_ids=[referral.pk])
+    signals.referral_changed.send(sender=Referral, referral_ids=[referral.pk])
     return referral
 
 

@@ -7,4 +7,5 @@ class StatsConfig(AppConfig):
     verbose_name = _("Statistics")
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 - registers the deployment checks
+        # Deployment checks; the receivers that keep the statistics in step.
+        from . import checks, receivers  # noqa: F401

@@ -47,8 +47,9 @@ class ReferralFact(FactColumns):
     """The live statistical rows, precomputed so a crossing reads one narrow
     indexed table (DESIGN §7).
 
-    Written only by ``stats.services.facts_refresh``, which every service that
-    changes a referral, its person, case or steps calls in its own transaction;
+    Written only by ``stats.services.facts_refresh``, which stats.receivers calls
+    on the events of every service that changes a referral, its person, case or
+    steps, in that service's transaction;
     ``rebuild_stats_facts`` (nightly, and ``--check``) recomputes and reports any
     drift. Releases never read this table: they read the last publication."""
 

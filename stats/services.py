@@ -1,8 +1,9 @@
 """Keeping ReferralFact in step with the records it is computed from.
 
 Every service that changes a referral, its person, routing outcome, case or
-protection steps calls ``facts_refresh`` inside its own transaction, so the
-statistics never see a half-applied change. ``facts_rebuild`` recomputes the
+protection steps sends an event (referral.signals, cases.signals) inside its
+own transaction; stats.receivers answers with ``facts_refresh`` in that same
+transaction, so the statistics never see a half-applied change. ``facts_rebuild`` recomputes the
 whole table (migration back-fill, nightly job, benchmark) and ``facts_drift``
 counts the referrals whose rows differ from a fresh computation."""
 

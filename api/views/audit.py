@@ -15,13 +15,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.export import case_export
 from audit.models import AccessAction, AccessLog
-from audit.selectors import access_log_visible_to
 from audit.services import access_log_query, detail_shown
-from audit.timeline import build_timeline
 from cases import selectors as case_selectors
 from common.parsing import IdFilter
+from records.export import case_export
+from records.selectors import access_log_visible_to
+from records.timeline import build_timeline
 
 from ..schema import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED
 from .common import FORBIDDEN
@@ -86,7 +86,7 @@ class CaseExportView(APIView):
 class AccessLogSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor_username")
     agency = serializers.IntegerField(source="agency_id", allow_null=True)
-    # Empty on a refusal read by an agency's manager (audit.selectors).
+    # Empty on a refusal read by an agency's manager (records.selectors).
     target_id = serializers.CharField(source="shown_target")
     detail = serializers.SerializerMethodField()
 

@@ -41,7 +41,7 @@ def test_defaults_sqlite_file_no_broker_tasks_in_process():
     assert s["engine"] == "django.db.backends.sqlite3"
     assert s["name"].endswith("db.sqlite3")
     assert s["eager"] is True
-    assert s["broker"] == "memory://"
+    assert s["broker"] == "memory://localhost/"
     assert s["debug"] is False
     assert s["cache"].endswith("LocMemCache")
     assert s["lang"] == "fr"

@@ -14,10 +14,10 @@ from django.test import Client
 from django.utils import timezone
 
 from audit.models import AccessLog
-from audit.retention import BY_CASE, BY_REFERRAL, idempotency_expire, referrals_due
-from audit.tasks import apply_retention_task, idempotency_expire_task
 from cases.models import Case
 from common.personal_data import DERIVED, PERSONAL
+from records.retention import BY_CASE, BY_REFERRAL, idempotency_expire, referrals_due
+from records.tasks import apply_retention_task, idempotency_expire_task
 from referral.models import PresumedVictim, Referral, Routing
 from stats.models import ReferralFact
 from stats.services import facts_rebuild, stats_publish

@@ -284,7 +284,7 @@ def test_acceptance_delays_on_postgresql(postgres, api, world, data, settings):
 
 
 def test_no_stats_response_holds_a_demo_name(api, world, settings, exact):
-    from referral.demo import FAMILY, GIVEN
+    from demo.referrals import FAMILY, GIVEN
     from stats.services import facts_drift
 
     settings.MNR_DEMO_MODE = True

@@ -30,11 +30,11 @@ from agencies.models import STAFF_ROLES, AgencyKind, Role
 from agencies.selectors import agency_directory
 from audit.models import AccessAction
 from audit.services import access_log_list
-from audit.timeline import build_timeline
 from cases import selectors as case_selectors
 from cases import services as case_services
 from cases.filters import CaseFilter, TransferFilter
 from cases.models import Case, ProtectionStep, StepStatus, TransferStatus
+from records.timeline import build_timeline
 from referral import indicators
 from referral import selectors as referral_selectors
 from referral import services as referral_services

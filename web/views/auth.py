@@ -25,8 +25,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from agencies import demo, signin
+from agencies import signin
 from agencies.models import Role
+from demo import agencies as demo
 
 from ..forms import EnrolmentForm, OtpForm, SignInForm
 from ..middleware import SESSION_OTP_NEEDED

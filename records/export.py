@@ -43,6 +43,8 @@ from django.utils.translation import gettext as _
 from agencies.models import Agency, Membership, User
 from agencies.selectors import membership_of
 from agencies.system import SYSTEM_USERNAME
+from audit.models import AccessAction, AccessLog
+from audit.services import access_log_write
 from cases import selectors as case_selectors
 from cases.models import (
     Case,
@@ -72,9 +74,6 @@ from referral.models import (
     RoutingOutcome,
     Sex,
 )
-
-from .models import AccessAction, AccessLog
-from .services import access_log_write
 
 FORMAT = "mnr-access-export-2"
 

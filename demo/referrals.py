@@ -14,9 +14,8 @@ from agencies.models import Agency, Membership, User
 from cases import services as case_services
 from cases.models import Case
 from cases.services import case_close
-
-from . import services
-from .models import Referral, Routing
+from referral import services
+from referral.models import Referral, Routing
 
 SEED_KEY_PREFIX = "demo-seed-"
 

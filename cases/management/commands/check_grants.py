@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from referral.grant_check import grant_problems
+from cases.grant_check import grant_problems
 
 
 class Command(BaseCommand):

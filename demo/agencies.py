@@ -1,4 +1,4 @@
-"""The demo's agencies, accreditations and accounts (DESIGN §10), as data.
+"""The demo's agencies, accreditations and accounts, as data.
 
 Documented in the README; `manage.py seed_demo` makes the database match this.
 """

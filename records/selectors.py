@@ -1,4 +1,5 @@
-"""Reads of the access log and of a case's full record, with their rules."""
+"""Reads of the access log, with their rules (who reads it depends on
+memberships: agencies sits above audit, so the rule lives here)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,8 @@ from django.db.models import Case, F, QuerySet, Value, When
 
 from agencies.models import Membership, User
 from agencies.selectors import membership_of
+from audit.models import AccessAction, AccessLog
 from common.errors import NotAllowed
-
-from .models import AccessAction, AccessLog
 
 
 def access_log_visible_to(*, user: User) -> QuerySet[AccessLog]:

@@ -18,8 +18,8 @@ from django.utils import timezone
 from audit.models import AccessAction, AccessLog
 from cases.models import Case
 from referral.models import Referral, Routing, RoutingOutcome
-from tests.audit.conftest import ADULT_BODY, MINOR_BODY, accept, body
 from tests.factories import UserFactory
+from tests.records.conftest import ADULT_BODY, MINOR_BODY, accept, body
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Pseudonymise what is past the retention period (audit/retention.py)."""
+"""Pseudonymise what is past the retention period (records/retention.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from audit.retention import apply_retention, cases_due, referrals_due
+from records.retention import apply_retention, cases_due, referrals_due
 
 
 class Command(BaseCommand):

@@ -31,12 +31,11 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from agencies.system import system_user
+from audit.models import AccessAction
+from audit.services import access_log_write
 from cases.models import Case
 from common.personal_data import DERIVED, PERSONAL
 from referral.models import Referral
-
-from .models import AccessAction
-from .services import access_log_write
 
 # How each model holding personal fields is reached from one record: by the
 # referral's id or by the case's id. A model listed in PERSONAL or DERIVED and

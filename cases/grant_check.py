@@ -2,16 +2,16 @@
 
 Each domain app's grants module says what it expects (referral.grants,
 cases.grants); this gathers their findings, plus people in groups their
-membership does not give them.
+membership does not give them. It lives in cases, the higher of the two.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cases import grants as case_grants
+from referral import grants as referral_grants
 
-from . import grants as referral_grants
+from . import grants as case_grants
 
 
 def grant_problems() -> Iterator[str]:

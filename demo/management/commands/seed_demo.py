@@ -1,7 +1,9 @@
-"""Load the demo's agencies, accreditations and accounts (DESIGN §10).
+"""Load the demo's agencies, accreditations and accounts, and synthetic referrals.
 
 Idempotent: a second run finds everything as it should be and writes nothing.
 Refused outside demo mode (it creates accounts with a published password).
+Says in a few lines what it created; the in-process tasks' "succeeded" lines
+stay out of the console (config/settings.py, LOGGING).
 """
 
 from __future__ import annotations
@@ -13,15 +15,18 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.test import override_settings
 
-from agencies import demo, services
+from agencies import services
 from agencies.models import Accreditation, Agency, Departement, User
 from agencies.selectors import membership_of
 from agencies.system import system_user
-from referral import demo as referral_demo
+from cases.models import Case
+from demo import agencies as demo
+from demo import referrals as referral_demo
+from stats.services import stats_publish
 
 
 class Command(BaseCommand):
-    help = "Load the demo agencies, accreditations and accounts (demo mode only)."
+    help = "Load the demo's agencies, accounts and synthetic referrals (demo mode only)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -44,6 +49,9 @@ class Command(BaseCommand):
             )
         # Changes made by this command are recorded under the named system user.
         self.actor = system_user()
+        self.verbosity = options["verbosity"]
+        self.created: dict[str, int] = {"agencies": 0, "accreditations": 0, "accounts": 0}
+        self.updated: dict[str, int] = dict.fromkeys(self.created, 0)
         with transaction.atomic():
             agencies = {spec["key"]: self._agency(spec) for spec in demo.AGENCIES}
             for spec in demo.AGENCIES:
@@ -51,22 +59,42 @@ class Command(BaseCommand):
                     self._accreditation(agencies[spec["key"]], spec["accreditation"])
             for spec in demo.USERS:
                 self._user(spec, agencies[spec["agency"]])
+        made_now, changed = self.created, self.updated
+        self._say(
+            f"Agencies: {made_now['agencies']} created, {changed['agencies']} updated; "
+            f"accreditations: {made_now['accreditations']} created, "
+            f"{changed['accreditations']} updated; "
+            f"accounts: {made_now['accounts']} created, {changed['accounts']} updated."
+        )
         made = 0
-        if not options["no_referrals"] and not referral_demo.already_seeded():
+        if options["no_referrals"]:
+            self._say("Synthetic referrals: skipped (--no-referrals).")
+        elif referral_demo.already_seeded():
+            self._say("Synthetic referrals: already there, none added.")
+        else:
             # Synthetic referrals only once; their notifications go nowhere.
             quiet = override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend")
             with quiet, transaction.atomic():
                 made = referral_demo.seed_referrals(count=options["referrals"])
             # The statistics show the last publication: publish the demo's figures.
-            from stats.services import stats_publish
-
             stats_publish()
+            cases = Case.objects.count()
+            closed = Case.objects.filter(status="closed").count()
+            self._say(
+                f"Synthetic referrals: {made} added ({cases} cases, {closed} of them closed); "
+                "statistics published."
+            )
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data ready: {len(demo.AGENCIES)} agencies, {len(demo.USERS)} accounts "
-                f"(password {demo.DEMO_PASSWORD}); {made} synthetic referrals added."
+                f"Demo data ready at {settings.MNR_PUBLIC_URL}/: {len(demo.AGENCIES)} agencies, "
+                f"{len(demo.USERS)} accounts (password {demo.DEMO_PASSWORD}); "
+                f"{made} synthetic referrals added."
             )
         )
+
+    def _say(self, line: str) -> None:
+        if self.verbosity:
+            self.stdout.write(line)
 
     def _agency(self, spec: dict) -> Agency:
         wanted = {
@@ -80,9 +108,11 @@ class Command(BaseCommand):
         }
         agency = Agency.objects.filter(name=spec["name"]).first()
         if agency is None:
+            self.created["agencies"] += 1
             return services.agency_create(actor=self.actor, name=spec["name"], **wanted)
         changes = {k: v for k, v in wanted.items() if getattr(agency, k) != v}
         if changes:
+            self.updated["agencies"] += 1
             agency = services.agency_update(actor=self.actor, agency=agency, **changes)
         return agency
 
@@ -95,6 +125,7 @@ class Command(BaseCommand):
             association=association, valid_from=spec["valid_from"]
         ).first()
         if accreditation is None:
+            self.created["accreditations"] += 1
             services.accreditation_create(actor=self.actor, association=association, **wanted)
             return
         current = {k: getattr(accreditation, k) for k in spec if k != "departements"}
@@ -107,11 +138,13 @@ class Command(BaseCommand):
             "departements": sorted(spec["departements"]),
         }
         if current != normalised:
+            self.updated["accreditations"] += 1
             services.accreditation_update(actor=self.actor, accreditation=accreditation, **wanted)
 
     def _user(self, spec: dict, agency: Agency) -> None:
         user = User.objects.filter(username=spec["username"]).first()
         if user is None:
+            self.created["accounts"] += 1
             services.user_create(
                 actor=self.actor,
                 username=spec["username"],
@@ -121,13 +154,17 @@ class Command(BaseCommand):
                 email=f"{spec['username']}@demo.mnr.invalid",
             )
             return
+        changed = False
         if not user.check_password(demo.DEMO_PASSWORD):
             user.set_password(demo.DEMO_PASSWORD)
             user.save(update_fields=["password"])
+            changed = True
         membership = membership_of(user)
         if (
             membership is None
             or membership.agency_id != agency.pk
             or membership.role != spec["role"]
         ):
+            changed = True
             services.membership_set(actor=self.actor, user=user, agency=agency, role=spec["role"])
+        self.updated["accounts"] += changed

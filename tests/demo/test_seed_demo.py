@@ -5,8 +5,8 @@ from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from agencies import demo
 from agencies.models import Accreditation, Agency, Membership, User
+from demo import agencies as demo
 
 pytestmark = pytest.mark.django_db
 

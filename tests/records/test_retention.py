@@ -12,10 +12,10 @@ from django.db.models import Count
 from django.utils import timezone
 
 from audit.models import AccessLog
-from audit.tasks import apply_retention_task
 from cases.models import Case, CaseNote, ProtectionStep
+from records.tasks import apply_retention_task
 from referral.models import PresumedVictim, Referral
-from tests.audit.conftest import ADULT_BODY, MINOR_BODY, accept, body
+from tests.records.conftest import ADULT_BODY, MINOR_BODY, accept, body
 
 pytestmark = pytest.mark.django_db
 
