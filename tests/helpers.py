@@ -65,3 +65,26 @@ def login_with_second_factor(client, user):
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return device
+
+
+def pg_dump_data(settings_dict: dict) -> str:
+    """The data of the test database as `pg_dump --data-only` writes it (what a
+    stolen backup holds)."""
+    return subprocess.run(
+        [
+            "pg_dump",
+            "--data-only",
+            "-h",
+            settings_dict["HOST"] or "127.0.0.1",
+            "-p",
+            str(settings_dict["PORT"] or 5432),
+            "-U",
+            settings_dict["USER"],
+            settings_dict["NAME"],
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env={"PGPASSWORD": settings_dict.get("PASSWORD") or "", "PATH": "/usr/bin:/bin"},
+    ).stdout

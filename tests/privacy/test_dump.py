@@ -4,13 +4,11 @@ history, not in the access log, not in sessions."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import pytest
 from django.db import connection
 from django.test import Client
 
+from tests.helpers import pg_dump_data
 from tests.privacy.test_retention_forgets import (
     OLD,
     _case_with_everything,
@@ -62,31 +60,8 @@ def test_no_marker_in_clear_in_any_table(api, world):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_pg_dump_holds_no_marker(api, world):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://…")
-    pg_dump = shutil.which("pg_dump")
-    if pg_dump is None:
-        pytest.skip("pg_dump is not installed")
+def test_pg_dump_holds_no_marker(postgres, api, world):
     _seed(api, world)
-    s = connection.settings_dict
-    dump = subprocess.run(
-        [
-            pg_dump,
-            "--data-only",
-            "-h",
-            s["HOST"] or "127.0.0.1",
-            "-p",
-            str(s["PORT"] or 5432),
-            "-U",
-            s["USER"],
-            s["NAME"],
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-        env={"PGPASSWORD": s.get("PASSWORD") or "", "PATH": "/usr/bin:/bin"},
-    ).stdout
+    dump = pg_dump_data(connection.settings_dict)
     assert "referral_presumedvictim" in dump and len(dump) > 10_000
     assert [m for m in MARKERS if m in dump] == []

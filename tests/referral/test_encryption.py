@@ -3,8 +3,6 @@ through the blind index to the association and desk only."""
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
@@ -12,6 +10,7 @@ from django.db import connection
 
 from common import crypto
 from referral.models import PresumedVictim, Referral
+from tests.helpers import pg_dump_data
 from tests.referral.conftest import ADULT_BODY, body
 
 SECRETS = ["Blessing", "Okafor", "1999-04-02", "12 34 56 78", "contrôle routier"]
@@ -45,24 +44,7 @@ def test_identity_fields_are_not_in_clear_in_the_tables(api, world):
 @pytest.mark.django_db(transaction=True)
 def test_pg_dump_shows_no_identity_field(postgres, api, world):
     api.submitted(world.referrer, ADULT_BODY)
-    settings_dict = connection.settings_dict
-    dump = subprocess.run(
-        [
-            "pg_dump",
-            "--data-only",
-            "-h",
-            settings_dict["HOST"] or "127.0.0.1",
-            "-p",
-            str(settings_dict["PORT"] or 5432),
-            "-U",
-            settings_dict["USER"],
-            settings_dict["NAME"],
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PGPASSWORD": settings_dict.get("PASSWORD") or "", "PATH": "/usr/bin:/bin"},
-    ).stdout
+    dump = pg_dump_data(connection.settings_dict)
     assert "referral_presumedvictim" in dump
     for secret in SECRETS:
         assert secret not in dump
