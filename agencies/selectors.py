@@ -36,6 +36,13 @@ def agency_directory(
     return qs
 
 
+def active_associations() -> QuerySet[Agency]:
+    """The associations work may be given to: an association, active. The
+    desk's assignment and a case's transfer choose among these (accredited for
+    the person or not: the desk, or the two associations, decide)."""
+    return Agency.objects.filter(kind=Agency.Kind.ASSOCIATION, active=True)
+
+
 def departement_codes() -> frozenset[str]:
     """The INSEE codes of the départements (reference data: cached once loaded)."""
     global _DEPARTEMENT_CODES

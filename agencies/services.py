@@ -3,6 +3,10 @@
 Each agency has a Django group; a user is in exactly the group of the agency of
 their membership. Only the membership services below touch those groups, so the
 two never drift apart.
+
+Longer than ~400 lines because each write here is short and they share the
+validation of agencies and accreditations (used by the admin too) and the
+signal that ends a person's access; splitting by entity would split that.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from audit.models import AccessAction
 from audit.services import access_log_write
 from common.choices import ExploitationForm, Public
 from common.errors import NotFound, ValidationFailed
+from common.transitions import save_by
 
 from . import signals
 from .models import Accreditation, Agency, ApiToken, Departement, Membership, User
@@ -44,10 +49,6 @@ PLATFORM_ADMIN_PERMISSIONS: tuple[tuple[str, str], ...] = tuple(
     )
     for action in actions
 )
-
-
-def _set_history_user(instance: Any, actor: User | None) -> None:
-    instance._history_user = actor
 
 
 # --- agencies ---------------------------------------------------------------------
@@ -93,8 +94,7 @@ def agency_create(
         active=active,
         group=group,
     )
-    _set_history_user(agency, actor)
-    agency.save()
+    save_by(agency, actor=actor)
     group.name = f"agency:{agency.pk}"
     group.save(update_fields=["name"])
     if kind == Agency.Kind.PLATFORM:
@@ -128,8 +128,7 @@ def agency_update(*, actor: User | None, agency: Agency, **changes: Any) -> Agen
     )
     for field, value in changes.items():
         setattr(agency, field, value)
-    _set_history_user(agency, actor)
-    agency.save()
+    save_by(agency, actor=actor)
     return agency
 
 
@@ -223,8 +222,7 @@ def accreditation_create(
         languages=langs,
         secure_relocation=secure_relocation,
     )
-    _set_history_user(accreditation, actor)
-    accreditation.save()
+    save_by(accreditation, actor=actor)
     accreditation.departements.set(deps)
     return accreditation
 
@@ -264,8 +262,7 @@ def accreditation_update(
     for field, value in merged.items():
         if field != "departements":
             setattr(accreditation, field, value)
-    _set_history_user(accreditation, actor)
-    accreditation.save()
+    save_by(accreditation, actor=actor)
     accreditation.departements.set(merged["departements"])
     return accreditation
 
@@ -309,14 +306,12 @@ def membership_set(*, actor: User | None, user: User, agency: Agency, role: str)
     membership.agency = agency
     membership.agency_kind = agency.kind
     membership.role = role
-    _set_history_user(membership, actor)
-    membership.save()
+    save_by(membership, actor=actor)
     _sync_groups(user, agency, role)
     is_staff = role == Membership.Role.ADMIN
     if user.is_staff != is_staff:
         user.is_staff = is_staff
-        _set_history_user(user, actor)
-        user.save(update_fields=["is_staff"])
+        save_by(user, actor=actor, update_fields=["is_staff"])
     if ended:
         signals.access_ended.send(sender=Membership, user=user, reason=ended)
     return membership
@@ -325,7 +320,7 @@ def membership_set(*, actor: User | None, user: User, agency: Agency, role: str)
 @transaction.atomic
 def membership_remove(*, actor: User | None, membership: Membership) -> None:
     user = membership.user
-    _set_history_user(membership, actor)
+    membership._history_user = actor  # the history row of the deletion
     membership.delete()
     _sync_groups(user, None)
     if user.is_staff and not user.is_superuser:

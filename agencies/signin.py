@@ -53,7 +53,7 @@ from .selectors import membership_of
 
 logger = logging.getLogger(__name__)
 
-# Agency kinds whose staff must use a second factor (DESIGN §9, issue 7).
+# Agency kinds whose staff must use a second factor (docs/access.md).
 TWO_FACTOR_AGENCY_KINDS = frozenset(
     {AgencyKind.ASSOCIATION, AgencyKind.COORDINATOR, AgencyKind.PLATFORM}
 )

@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 import common.converters  # noqa: F401  (registers <ref:…>)
 
-from .views import agencies, audit, auth, cases, referrals, shares, stats
+from .views import agencies, audit, auth, cases, referrals, shares, stats, transfers
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -82,18 +82,18 @@ urlpatterns = [
     path("cases/<ref:reference>/reopen/", cases.CaseReopenView.as_view(), name="api-case-reopen"),
     path(
         "cases/<ref:reference>/transfer/",
-        cases.CaseTransferView.as_view(),
+        transfers.CaseTransferView.as_view(),
         name="api-case-transfer",
     ),
-    path("transfers/", cases.TransferListView.as_view(), name="api-transfers"),
+    path("transfers/", transfers.TransferListView.as_view(), name="api-transfers"),
     path(
         "transfers/<int:transfer_id>/accept/",
-        cases.TransferAcceptView.as_view(),
+        transfers.TransferAcceptView.as_view(),
         name="api-transfer-accept",
     ),
     path(
         "transfers/<int:transfer_id>/reject/",
-        cases.TransferRejectView.as_view(),
+        transfers.TransferRejectView.as_view(),
         name="api-transfer-reject",
     ),
     path("workload/", cases.WorkloadView.as_view(), name="api-workload"),

@@ -12,6 +12,7 @@ from agencies.selectors import membership_of
 from common.choices import ExploitationForm
 from common.errors import ValidationFailed
 from common.parsing import parse_id
+from referral.filters import exploitation_form_q
 
 from .models import Case, CaseStatus, Transfer, TransferStatus
 
@@ -50,7 +51,7 @@ class CaseFilter(django_filters.FilterSet):
         return queryset.filter(overdue_steps=0)
 
     def filter_form(self, queryset, name, value):
-        return queryset.filter(referral__exploitation_forms__icontains=f'"{value}"')
+        return queryset.filter(exploitation_form_q(value, prefix="referral__"))
 
 
 class TransferFilter(django_filters.FilterSet):

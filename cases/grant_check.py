@@ -1,4 +1,4 @@
-"""Grants that disagree with the process (DESIGN §5, `manage.py check_grants`).
+"""Grants that disagree with the process (docs/access.md, `manage.py check_grants`).
 
 Each domain app's grants module says what it expects (referral.grants,
 cases.grants); this gathers their findings, plus people in groups their

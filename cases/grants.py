@@ -1,5 +1,5 @@
 """Who holds what on a case: the one authority for every read and write of a
-case, its steps, notes, transfers and shares, for both adapters (DESIGN §5).
+case, its steps, notes, transfers and shares, for both adapters (docs/access.md).
 
 Grants are django-guardian rows in the direct foreign-key tables
 (CaseGroupObjectPermission, CaseUserObjectPermission), given, moved and ended

@@ -1,4 +1,9 @@
-"""Cases: the association's follow-up of an accepted referral."""
+"""Cases: the association's follow-up of an accepted referral.
+
+Over ~400 lines: the case, its steps, notes, transfers and shares with their
+history, constraints and django-guardian permission tables, which Django wants
+in one models module per app.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +38,7 @@ class Case(models.Model):
     Status = CaseStatus
     ClosureReason = ClosureReason
 
-    # Allowed transitions, enforced in cases.services.ensure_transition.
+    # Allowed transitions, enforced by common.transitions.transition.
     ALLOWED_TRANSITIONS: dict[str, set[str]] = {
         CaseStatus.OPEN: {CaseStatus.CLOSED},
         CaseStatus.CLOSED: {CaseStatus.OPEN},

@@ -1,5 +1,5 @@
 """Plan templates: the first protection steps proposed from a referral's facts
-(DESIGN §3 cases). A pure function, table-tested; caseworkers then add, edit,
+(docs/domain.md, "The case"). A pure function, table-tested; caseworkers then add, edit,
 complete or set aside steps.
 
 - always: safety assessment within 24 h, initial interview within 7 days,

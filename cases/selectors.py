@@ -1,4 +1,4 @@
-"""Reads with rules on cases, steps, notes and transfers (DESIGN §5).
+"""Reads with rules on cases, steps, notes and transfers (docs/access.md).
 
 What a person sees comes from the per-object grants only (cases.grants): the
 owning association's group holds view_case; a person a case is shared with
@@ -17,8 +17,8 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sub
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from agencies.models import STAFF_ROLES, Membership, User
-from agencies.selectors import membership_of
+from agencies.models import STAFF_ROLES, Agency, Membership, User
+from agencies.selectors import active_associations, membership_of
 from audit.models import AccessAction
 from audit.services import access_log_write
 from common.errors import NotAllowed, NotFound
@@ -156,6 +156,14 @@ def transfer_list_for(*, user: User) -> QuerySet[Transfer]:
         )
         .order_by("-requested_at", "-pk")
     )
+
+
+def transfer_targets(*, case: Case) -> QuerySet[Agency]:
+    """The associations a case may be transferred to: every active association
+    but the one that has it (accredited or not for the person: the two
+    associations agree on the move). The web form offers these and the
+    service refuses any other."""
+    return active_associations().exclude(pk=case.association_id).order_by("name", "pk")
 
 
 def transfer_get_for_user(*, user: User, transfer_id: int) -> Transfer:

@@ -1,5 +1,5 @@
 """A Redis cache that degrades instead of failing: a Redis outage must never fail
-or hang a request (DESIGN §4.4). Reads miss, writes are dropped, and the event
+or hang a request (docs/domain.md, "Routing"). Reads miss, writes are dropped, and the event
 is logged; throttling then fails open until Redis is back."""
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Every variable is listed in the README's configuration table. Defaults are the
 safe ones: debug off, SQLite file for the demo, no broker (tasks in-process).
+One file (~490 lines) on purpose: every setting and its validation in one
+place, in the order the README's table lists them.
 """
 
 import hashlib
@@ -300,7 +302,7 @@ CELERY_BEAT_SCHEDULE = {
 # Sharing a case with a named person of another agency: at most this many days.
 MNR_SHARE_MAX_DAYS = env.int("MNR_SHARE_MAX_DAYS", default=90)
 
-# Referral routing (DESIGN §4.3–4.4).
+# Referral routing (docs/domain.md, "Routing").
 MNR_ROUTING_DEADLINE_HOURS = env.int("MNR_ROUTING_DEADLINE_HOURS", default=48)
 MNR_ROUTING_DEADLINE_DANGER_HOURS = env.int("MNR_ROUTING_DEADLINE_DANGER_HOURS", default=4)
 # A referral still "submitted" this long after submission is routed by the sweep.
@@ -449,10 +451,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 SIMPLE_HISTORY_DATE_INDEX = "composite"
-# Audit (DESIGN §6). Switching these off exists for the audit-overhead benchmark only.
+# Audit (docs/audit.md). Switching these off exists for the audit-overhead benchmark only.
 SIMPLE_HISTORY_ENABLED = env.bool("MNR_AUDIT_HISTORY", default=True)
 MNR_AUDIT_ACCESS_LOG = env.bool("MNR_AUDIT_ACCESS_LOG", default=True)
-# Statistics (DESIGN §7, docs/statistics.md): the cell-key method. Figures under
+# Statistics (docs/statistics.md): the cell-key method. Figures under
 # the threshold are not shown; production refuses less than 10 or no perturbation
 # (stats.checks). The key secret gives every referral its permanent record key:
 # never change it once figures are published (new keys = a second, independent
@@ -465,7 +467,7 @@ MNR_STATS_KEY_SECRET = env.str(
 # The period dimensions list every year from this one when no period is given.
 MNR_STATS_FIRST_YEAR = env.int("MNR_STATS_FIRST_YEAR", default=2020)
 # Closed cases, and referrals that never became a case, are pseudonymised this
-# many years after their last event (DESIGN §4.6, records/retention.py).
+# many years after their last event (docs/privacy.md, records/retention.py).
 MNR_RETENTION_YEARS = env.int("MNR_RETENTION_YEARS", default=5)
 # A submission's idempotency key and fingerprint (an HMAC of the whole input)
 # are kept this long, for retries, then erased (records/retention.py).

@@ -1,4 +1,4 @@
-"""Retention (DESIGN §4.6, docs/privacy.md): after MNR_RETENTION_YEARS, MNR
+"""Retention (docs/privacy.md): after MNR_RETENTION_YEARS, MNR
 forgets everything personal about a person and keeps what statistics count.
 
 Two kinds of record reach the end of their retention:

@@ -1,5 +1,5 @@
-"""The case timeline (DESIGN §6): the history of a case, its referral and
-routings, its steps, its notes (metadata only) and its transfers, merged into
+"""The case timeline (docs/architecture.md): the history of a case, its
+referral and routings, its steps, its notes (metadata only) and its transfers, merged into
 one ordered list of readable events, in the request's language.
 
 A constant number of queries: one per history table, plus the agencies named.

@@ -1,5 +1,5 @@
 """Who holds what on a referral: the one authority for every read and write of
-a referral, for both adapters (DESIGN §5).
+a referral, for both adapters (docs/access.md).
 
 Grants are django-guardian rows in the direct foreign-key tables
 (ReferralUserObjectPermission, ReferralGroupObjectPermission). They are given,

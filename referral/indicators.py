@@ -1,4 +1,4 @@
-"""The versioned identification-indicator list (DESIGN §4.5), shipped as data in
+"""The versioned identification-indicator list (docs/domain.md, "Indicators"), shipped as data in
 referral/data/indicators/<version>.json. A referral stores the version it was
 filed with; a later version adds a file, never edits an old one."""
 

@@ -58,7 +58,7 @@ class ReferenceCounter(models.Model):
 class Referral(models.Model):
     Status = ReferralStatus
 
-    # Allowed transitions, enforced in referral.services.ensure_transition.
+    # Allowed transitions, enforced by common.transitions.transition.
     ALLOWED_TRANSITIONS: dict[str, set[str]] = {
         ReferralStatus.SUBMITTED: {
             ReferralStatus.ROUTED,
@@ -332,7 +332,7 @@ class Routing(models.Model):
         return f"{self.referral_id} → {self.association_id} ({self.outcome})"
 
 
-# django-guardian direct foreign-key permission tables (DESIGN §5).
+# django-guardian direct foreign-key permission tables (docs/access.md).
 class ReferralUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Referral, on_delete=models.CASCADE)
 

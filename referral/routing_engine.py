@@ -1,4 +1,4 @@
-"""The routing engine (DESIGN §4.3): a pure function from the referral's facts,
+"""The routing engine (docs/domain.md, "Routing"): a pure function from the referral's facts,
 the associations' accreditations, their loads and the associations already tried
 to a ranked list of candidates with an explanation. No database, no clock.
 

@@ -1,4 +1,4 @@
-"""Reads with rules on referrals and routings (DESIGN §5).
+"""Reads with rules on referrals and routings (docs/access.md).
 
 Visibility comes from the per-object grants only (referral.grants.held_q: one
 ``Exists`` per grant table, whoever the grant went to: the author, a routed or
@@ -71,9 +71,12 @@ def referral_list_visible_to(*, user: User, one: bool = False) -> QuerySet[Refer
     )
 
 
-def referral_get_for_user(*, user: User, reference: str, log: bool = True) -> Referral:
+def referral_get_for_user(
+    *, user: User, reference: str, log: str | None = AccessAction.REFERRAL_VIEW
+) -> Referral:
     """The referral if the user may see it, else NotFound (missing or not theirs).
-    With ``log``, the read is written to the access log. A refusal is always
+    ``log`` names the access-log action of this read (None: not logged, for a
+    read-back after a write or a page that shows no identity). A refusal is always
     logged, and alike for a reference that does not exist and one that is not
     theirs: one query and one entry either way, so neither the answer, its time
     nor the log tells them apart."""
@@ -84,12 +87,7 @@ def referral_get_for_user(*, user: User, reference: str, log: bool = True) -> Re
         )
         raise NotFound()
     if log:
-        access_log_write(
-            action=AccessAction.REFERRAL_VIEW,
-            actor=user,
-            target_type="referral",
-            target_id=reference,
-        )
+        access_log_write(action=log, actor=user, target_type="referral", target_id=reference)
     return referral
 
 

@@ -1,5 +1,5 @@
 """The cell-key method: how every figure MNR releases is protected
-(docs/statistics.md; DESIGN §7).
+(docs/statistics.md).
 
 Every referral carries a permanent record key, a pseudo-random integer derived
 from its id with a secret (``MNR_STATS_KEY_SECRET``). A cell of any table — a set

@@ -1,4 +1,4 @@
-"""Declared dimensions of the statistics (DESIGN §7).
+"""Declared dimensions of the statistics (docs/statistics.md).
 
 ``fact_sources`` computes each referral's statistical fields from the live
 records (referral, person, case, steps); ``stats.services`` keeps them in

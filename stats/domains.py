@@ -1,8 +1,8 @@
 """The categories of each dimension, known without looking at the data.
 
 A release lists the whole grid of its dimensions' domains, never only the
-combinations that occur: which rows exist is itself a fact to protect (DESIGN
-§7). The grid's size is known from these domains alone, so it is checked before
+combinations that occur: which rows exist is itself a fact to protect
+(docs/statistics.md). The grid's size is known from these domains alone, so it is checked before
 any figure is computed."""
 
 from __future__ import annotations

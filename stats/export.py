@@ -42,7 +42,7 @@ def release_log(
     filters: dict[str, str],
     release: dict[str, Any],
 ) -> None:
-    """The access-log entry of a table release (DESIGN §6: statistics exports)."""
+    """The access-log entry of a table release (docs/audit.md: statistics exports)."""
     access_log_write(
         action=AccessAction.STATS_EXPORT,
         actor=actor,

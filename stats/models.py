@@ -45,7 +45,7 @@ class FactColumns(models.Model):
 
 class ReferralFact(FactColumns):
     """The live statistical rows, precomputed so a crossing reads one narrow
-    indexed table (DESIGN §7).
+    indexed table (docs/statistics.md).
 
     Written only by ``stats.services.facts_refresh``, which stats.receivers calls
     on the events of every service that changes a referral, its person, case or

@@ -1,4 +1,4 @@
-"""Anonymised aggregates (DESIGN §7; docs/statistics.md).
+"""Anonymised aggregates (docs/statistics.md).
 
 Every release is computed from the current publication (stats.models.
 PublishedFact), grouped and counted in SQL, and protected by the cell-key method

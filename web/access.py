@@ -26,7 +26,7 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 
-from agencies.models import Membership
+from agencies.models import STAFF_ROLES, AgencyKind, Membership
 from agencies.selectors import membership_of
 
 from .errors import refuse
@@ -77,3 +77,10 @@ class MemberRequiredMixin:
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         return _check(request, self.roles, self.kinds) or super().dispatch(request, *args, **kwargs)
+
+
+# The association pages: its caseworkers and managers.
+ASSOCIATION_STAFF = {"kinds": {AgencyKind.ASSOCIATION}, "roles": STAFF_ROLES}
+
+# The referrer's pages (the guided form, "Mes signalements", a referral's page).
+referrer_only = member_required(roles={Membership.Role.REFERRER})

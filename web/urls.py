@@ -9,7 +9,17 @@ from django.urls import path
 
 import common.converters  # noqa: F401  (registers <ref:…>)
 
-from .views import association, auth, coordination, home, referrals, statistics
+from .views import (
+    association,
+    auth,
+    coordination,
+    home,
+    inbox,
+    referral_new,
+    referrals,
+    shared,
+    statistics,
+)
 
 app_name = "web"
 
@@ -19,11 +29,12 @@ urlpatterns = [
     path("sign-in/code/", auth.signin_otp_view, name="signin-otp"),
     path("sign-in/two-factor/", auth.two_factor_setup_view, name="two-factor-setup"),
     path("sign-out/", auth.signout_view, name="signout"),
-    # Association (caseworkers and managers): web/views/association.py
-    path("inbox/", association.inbox, name="inbox"),
-    path("routings/<int:routing_id>/", association.routing_detail, name="routing-detail"),
-    path("routings/<int:routing_id>/accept/", association.routing_accept, name="routing-accept"),
-    path("routings/<int:routing_id>/decline/", association.routing_decline, name="routing-decline"),
+    # Association (caseworkers and managers): web/views/inbox.py, association.py;
+    # a person a case is shared with: web/views/shared.py.
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("routings/<int:routing_id>/", inbox.routing_detail, name="routing-detail"),
+    path("routings/<int:routing_id>/accept/", inbox.routing_accept, name="routing-accept"),
+    path("routings/<int:routing_id>/decline/", inbox.routing_decline, name="routing-decline"),
     path("cases/", association.case_list, name="case-list"),
     path("cases/<ref:reference>/", association.case_detail, name="case-detail"),
     path("cases/<ref:reference>/steps/", association.step_add, name="case-step-add"),
@@ -44,21 +55,16 @@ urlpatterns = [
         association.case_share_end,
         name="case-share-end",
     ),
-    path("shared-cases/", association.shared_case_list, name="shared-case-list"),
-    path(
-        "shared-cases/<ref:reference>/", association.shared_case_detail, name="shared-case-detail"
-    ),
-    path(
-        "transfers/<int:transfer_id>/accept/", association.transfer_accept, name="transfer-accept"
-    ),
-    path(
-        "transfers/<int:transfer_id>/reject/", association.transfer_reject, name="transfer-reject"
-    ),
+    path("shared-cases/", shared.shared_case_list, name="shared-case-list"),
+    path("shared-cases/<ref:reference>/", shared.shared_case_detail, name="shared-case-detail"),
+    path("transfers/<int:transfer_id>/accept/", inbox.transfer_accept, name="transfer-accept"),
+    path("transfers/<int:transfer_id>/reject/", inbox.transfer_reject, name="transfer-reject"),
     path("workload/", association.workload, name="workload"),
-    # Referrer (web/views/referrals.py): the guided form keeps its draft in the session.
+    # Referrer (web/views/referral_new.py, the guided form, its draft in the session;
+    # web/views/referrals.py, the list and a referral's page).
     path("referrals/", referrals.referral_list, name="referral-list"),
-    path("referrals/new/", referrals.referral_new, name="referral-new"),
-    path("referrals/new/<int:step>/", referrals.referral_new_step, name="referral-new-step"),
+    path("referrals/new/", referral_new.referral_new, name="referral-new"),
+    path("referrals/new/<int:step>/", referral_new.referral_new_step, name="referral-new-step"),
     path(
         "referrals/<ref:reference>/submitted/",
         referrals.referral_submitted,

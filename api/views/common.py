@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from audit.services import access_log_list
 
-from ..schema import error_response
+from ..schema import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED, error_response
 
 FORBIDDEN = error_response(
     "Not allowed for your role.", example_code="permission_denied", status=403
@@ -18,6 +18,14 @@ FORBIDDEN = error_response(
 CONFLICT = error_response(
     "Impossible from the current state.", example_code="invalid_transition", status=409
 )
+# The answers of a write on one object, besides its success.
+WRITE_ERRORS = {
+    400: BAD_REQUEST,
+    401: UNAUTHORIZED,
+    403: FORBIDDEN,
+    404: NOT_FOUND,
+    409: CONFLICT,
+}
 
 
 class AssociationRefSerializer(serializers.Serializer):

@@ -1,9 +1,13 @@
-"""Referrals and routings (DESIGN §8). Thin: parse, call a service or selector,
-present. Who sees which field is decided by referral.selectors.viewer_relation."""
+"""Referrals and routings (docs/api.md). Thin: parse, call a service or selector,
+present. Who sees which field is decided by referral.selectors.viewer_relation.
+
+Over ~400 lines: each operation's input and output serializers sit beside its
+view with the OpenAPI examples and descriptions the schema publishes (STYLE:
+nested serializers per operation); the logic is all in referral/.
+"""
 
 from __future__ import annotations
 
-import django_filters
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -24,13 +28,15 @@ from audit.models import AccessAction
 from common.choices import ExploitationForm
 from common.errors import NotFound, ValidationFailed
 from referral import indicators, selectors, services
-from referral.models import Need, Referral, ReferralStatus, Routing, RoutingOutcome, Sex
+from referral.filters import ReferralFilter, RoutingFilter
+from referral.models import Need, Referral, Routing, Sex
 
 from ..schema import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED, error_response
 from .cases import CaseOutputSerializer, case_response
 from .common import (
     CONFLICT,
     FORBIDDEN,
+    WRITE_ERRORS,
     AssociationRefSerializer,
     NamesListLoggedMixin,
     PersonOutputSerializer,
@@ -301,31 +307,6 @@ class RoutingOutputSerializer(serializers.ModelSerializer):
 # --- filters ----------------------------------------------------------------------
 
 
-class ReferralFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=ReferralStatus.choices)
-    submitted_after = django_filters.DateFilter(field_name="submitted_at", lookup_expr="date__gte")
-    submitted_before = django_filters.DateFilter(field_name="submitted_at", lookup_expr="date__lte")
-    exploitation_form = django_filters.ChoiceFilter(
-        choices=ExploitationForm.choices, method="filter_form"
-    )
-
-    class Meta:
-        model = Referral
-        fields = ["status", "submitted_after", "submitted_before", "exploitation_form"]
-
-    def filter_form(self, queryset, name, value):
-        # JSON list of codes; the quoted code matches one element exactly.
-        return queryset.filter(exploitation_forms__icontains=f'"{value}"')
-
-
-class RoutingFilter(django_filters.FilterSet):
-    outcome = django_filters.ChoiceFilter(choices=RoutingOutcome.choices)
-
-    class Meta:
-        model = Routing
-        fields = ["outcome"]
-
-
 # --- views ------------------------------------------------------------------------
 
 
@@ -447,14 +428,7 @@ class ReferralWithdrawView(APIView):
         tags=["referrals"],
         operation_id="referrals_withdraw",
         request=WithdrawInputSerializer,
-        responses={
-            200: ReferralOutputSerializer,
-            400: BAD_REQUEST,
-            401: UNAUTHORIZED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: CONFLICT,
-        },
+        responses={200: ReferralOutputSerializer, **WRITE_ERRORS},
         examples=[
             OpenApiExample(
                 "withdraw",
@@ -465,17 +439,13 @@ class ReferralWithdrawView(APIView):
         description="The author withdraws the referral before it is accepted.",
     )
     def post(self, request: Request, reference: str) -> Response:
-        referral = selectors.referral_get_for_user(
-            user=request.user, reference=reference, log=False
-        )
+        referral = selectors.referral_get_for_user(user=request.user, reference=reference, log=None)
         data = WithdrawInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.referral_withdraw(
             referral_id=referral.pk, actor=request.user, reason=data.validated_data["reason"]
         )
-        referral = selectors.referral_get_for_user(
-            user=request.user, reference=reference, log=False
-        )
+        referral = selectors.referral_get_for_user(user=request.user, reference=reference, log=None)
         return Response(ReferralOutputSerializer(referral, context={"request": request}).data)
 
 
@@ -488,21 +458,12 @@ class ReferralAssignView(APIView):
         tags=["referrals"],
         operation_id="referrals_assign",
         request=AssignInputSerializer,
-        responses={
-            201: ReferralOutputSerializer,
-            400: BAD_REQUEST,
-            401: UNAUTHORIZED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: CONFLICT,
-        },
+        responses={201: ReferralOutputSerializer, **WRITE_ERRORS},
         examples=[OpenApiExample("assign", value={"association": 12}, request_only=True)],
         description="The coordination desk routes an escalated referral to an association.",
     )
     def post(self, request: Request, reference: str) -> Response:
-        referral = selectors.referral_get_for_user(
-            user=request.user, reference=reference, log=False
-        )
+        referral = selectors.referral_get_for_user(user=request.user, reference=reference, log=None)
         data = AssignInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.referral_assign(
@@ -510,9 +471,7 @@ class ReferralAssignView(APIView):
             actor=request.user,
             association_id=data.validated_data["association"],
         )
-        referral = selectors.referral_get_for_user(
-            user=request.user, reference=reference, log=False
-        )
+        referral = selectors.referral_get_for_user(user=request.user, reference=reference, log=None)
         return Response(
             ReferralOutputSerializer(referral, context={"request": request}).data,
             status=status.HTTP_201_CREATED,
@@ -578,14 +537,7 @@ class RoutingDeclineView(APIView):
         tags=["routings"],
         operation_id="routings_decline",
         request=DeclineInputSerializer,
-        responses={
-            200: RoutingOutputSerializer,
-            400: BAD_REQUEST,
-            401: UNAUTHORIZED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: CONFLICT,
-        },
+        responses={200: RoutingOutputSerializer, **WRITE_ERRORS},
         examples=[
             OpenApiExample(
                 "decline",

@@ -14,9 +14,15 @@ from rest_framework.views import APIView
 from cases import selectors, services
 from cases.models import CaseShare, SharePart, SharePurpose
 
-from ..schema import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED
+from ..schema import NOT_FOUND, UNAUTHORIZED
 from .cases import NoteOutputSerializer, StepOutputSerializer
-from .common import CONFLICT, FORBIDDEN, AssociationRefSerializer, PersonOutputSerializer
+from .common import (
+    CONFLICT,
+    FORBIDDEN,
+    WRITE_ERRORS,
+    AssociationRefSerializer,
+    PersonOutputSerializer,
+)
 
 
 class ShareInputSerializer(serializers.Serializer):
@@ -80,14 +86,7 @@ class CaseShareListView(APIView):
             "Refused for analysts, platform administrators and the referral's own author."
         ),
         request=ShareInputSerializer,
-        responses={
-            201: ShareOutputSerializer,
-            400: BAD_REQUEST,
-            401: UNAUTHORIZED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: CONFLICT,
-        },
+        responses={201: ShareOutputSerializer, **WRITE_ERRORS},
         examples=[
             OpenApiExample(
                 "crip",

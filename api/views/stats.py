@@ -1,4 +1,4 @@
-"""Anonymised statistics for MIPROF (DESIGN §7): JSON or CSV (`?format=csv`).
+"""Anonymised statistics for MIPROF (docs/statistics.md): JSON or CSV (`?format=csv`).
 Only protected aggregates (the cell-key method, docs/statistics.md); every
 release is written to the access log; throttled per user (`stats` scope)."""
 

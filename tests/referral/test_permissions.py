@@ -1,4 +1,4 @@
-"""DESIGN §5 through the HTTP API, role by role: who sees which referral and
+"""docs/access.md through the HTTP API, role by role: who sees which referral and
 routing, and every refusal (404 for what is not yours)."""
 
 from __future__ import annotations

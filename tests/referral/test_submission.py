@@ -1,4 +1,4 @@
-"""Submitting referrals through the API: every rule of DESIGN §4.2."""
+"""Submitting referrals through the API: every rule of docs/domain.md, section 1."""
 
 from __future__ import annotations
 

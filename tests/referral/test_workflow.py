@@ -1,4 +1,4 @@
-"""Decline, expiry, escalation, assignment, withdrawal, acceptance (DESIGN §4.1)."""
+"""Decline, expiry, escalation, assignment, withdrawal, acceptance (docs/domain.md, sections 2–3)."""
 
 from __future__ import annotations
 

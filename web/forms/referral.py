@@ -3,7 +3,7 @@
 They check formats and required choices only. Every rule of the referral
 (consent, minors, anonymous notifications, codes) is enforced by
 referral.services.referral_submit, whose errors are mapped back to these
-fields by ``FIELD_STEPS`` (web/views/referrals.py).
+fields by ``FIELD_STEPS`` (web/views/referral_new.py).
 """
 
 from __future__ import annotations
@@ -238,11 +238,18 @@ class ConfirmForm(MnrForm):
     )
 
 
-class StatusFilterForm(MnrForm):
+class ReferralFilterForm(MnrForm):
+    """The API's referral filters (GET /api/v1/referrals/, referral.filters)."""
+
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
         choices=[("", _("All statuses")), *ReferralStatus.choices],
+    )
+    exploitation_form = forms.ChoiceField(
+        label=_("Form of exploitation"),
+        required=False,
+        choices=[("", _("All")), *ExploitationForm.choices],
     )
 
 

@@ -1,63 +1,57 @@
 """Association pages (caseworkers and managers of an accredited association):
-the inbox of routings, a routing's referral with accept / decline, the case
-list and the case page (profile, protection plan, notes, assignment, transfer,
-closure), the timeline and the manager's workload.
+the case list and the case page (profile, protection plan, notes, assignment,
+transfer, sharing, closure), the timeline and the manager's workload. The
+inbox (routings and transfers asked of the association) is in
+web/views/inbox.py; the pages of a person a case is shared with in
+web/views/shared.py.
 
 A thin adapter, like api/views/referrals.py and api/views/cases.py: every read
 goes through the same selector as the API (so the same 404s and the same
 access-log entries), every write through the same service (so the same rules,
 history and optimistic-concurrency checks). The only check made here is the
 role gate of ``member_required``.
+
+About 400 lines: one short view per form of the case page, all rendering the
+same page through ``_render_case`` so that a refused form shows in place.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from agencies.models import STAFF_ROLES, AgencyKind, Role
-from agencies.selectors import agency_directory
+from agencies.models import AgencyKind, Role
 from audit.models import AccessAction
 from audit.services import access_log_list
 from cases import selectors as case_selectors
 from cases import services as case_services
-from cases.filters import CaseFilter, TransferFilter
+from cases.filters import CaseFilter
 from cases.models import Case, ProtectionStep, StepStatus, TransferStatus
 from records.timeline import build_timeline
-from referral import indicators
-from referral import selectors as referral_selectors
-from referral import services as referral_services
-from referral.models import Routing, RoutingOutcome
 
-from ..access import member_required
+from ..access import ASSOCIATION_STAFF, member_required
 from ..errors import run_service
 from ..forms.association import (
     CaseAssignForm,
     CaseFilterForm,
     CloseForm,
-    DeclineForm,
     NoteForm,
     ReopenForm,
     ShareForm,
     StepAddForm,
     StepStatusForm,
     TransferForm,
-    TransferRejectForm,
 )
-from ..templatetags.association import duration_text
+from .inbox import incoming_transfers
 
-ASSOCIATION_STAFF = {"kinds": {AgencyKind.ASSOCIATION}, "roles": STAFF_ROLES}
 CASES_PER_PAGE = 25
 
 # What each button of a step says, by the status it moves the step to.
@@ -80,137 +74,6 @@ def _step_action_labels() -> dict[str, str]:
         StepStatus.BLOCKED: _("Blocked"),
         StepStatus.PLANNED: _("Back to planned"),
     }
-
-
-# --- inbox --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TimeLeft:
-    overdue: bool
-    text: str
-
-
-def time_left(respond_by, now) -> TimeLeft:
-    if respond_by <= now:
-        return TimeLeft(True, _("Overdue by %(time)s") % {"time": duration_text(now - respond_by)})
-    return TimeLeft(False, duration_text(respond_by - now))
-
-
-def _incoming_transfers(request: HttpRequest):
-    """Pending transfers to the user's association (the API's ?direction=in)."""
-    return TransferFilter(
-        data={"direction": "in", "status": TransferStatus.PENDING},
-        queryset=case_selectors.transfer_list_for(user=request.user),
-        request=request,
-    ).qs
-
-
-@require_GET
-@member_required(**ASSOCIATION_STAFF)
-def inbox(request: HttpRequest) -> HttpResponse:
-    """Pending routings, soonest deadline first (GET /api/v1/routings/?outcome=pending),
-    and the transfers other associations ask this one to take."""
-    now = timezone.now()
-    routings = list(
-        referral_selectors.routing_list_for(user=request.user).filter(
-            outcome=RoutingOutcome.PENDING
-        )
-    )
-    for routing in routings:
-        routing.time_left = time_left(routing.respond_by, now)
-    transfers = list(_incoming_transfers(request))
-    return render(
-        request,
-        "web/association/inbox.html",
-        {
-            "routings": routings,
-            "transfers": transfers,
-            "danger_hours": settings.MNR_ROUTING_DEADLINE_DANGER_HOURS,
-        },
-    )
-
-
-# --- routing ------------------------------------------------------------------------
-
-
-def _render_routing(
-    request: HttpRequest, routing: Routing, decline_form: DeclineForm | None = None
-) -> HttpResponse:
-    referral = summary = None
-    if routing.outcome == RoutingOutcome.PENDING:
-        # The referral as the API shows it to a routed association (logged read).
-        referral = referral_selectors.referral_get_for_user(
-            user=request.user, reference=routing.referral.reference
-        )
-        dimensions = {
-            d["code"]: d["label"]
-            for d in indicators.localised(referral.indicator_list_version, get_language() or "fr")[
-                "dimensions"
-            ]
-        }
-        summary = [
-            {"label": dimensions.get(row.dimension, row.dimension), "row": row}
-            for row in referral_selectors.referral_indicator_summary(referral)
-        ]
-    routing.time_left = time_left(routing.respond_by, timezone.now())
-    return render(
-        request,
-        "web/association/routing_detail.html",
-        {
-            "routing": routing,
-            "referral": referral,
-            "indicator_summary": summary,
-            "form": decline_form or DeclineForm(),
-            "danger_hours": settings.MNR_ROUTING_DEADLINE_DANGER_HOURS,
-        },
-    )
-
-
-@require_GET
-@member_required(**ASSOCIATION_STAFF)
-def routing_detail(request: HttpRequest, routing_id: int) -> HttpResponse:
-    routing = referral_selectors.routing_get_for_user(user=request.user, routing_id=routing_id)
-    return _render_routing(request, routing)
-
-
-@require_POST
-@member_required(**ASSOCIATION_STAFF)
-def routing_accept(request: HttpRequest, routing_id: int) -> HttpResponse:
-    routing = referral_selectors.routing_get_for_user(user=request.user, routing_id=routing_id)
-    result = run_service(
-        request, referral_services.routing_accept, routing_id=routing.pk, actor=request.user
-    )
-    if not result.ok:
-        return redirect("web:routing-detail", routing_id=routing.pk)
-    messages.success(request, _("Referral accepted: the case is open."))
-    return redirect("web:case-detail", reference=result.value.reference)
-
-
-@require_POST
-@member_required(**ASSOCIATION_STAFF)
-def routing_decline(request: HttpRequest, routing_id: int) -> HttpResponse:
-    routing = referral_selectors.routing_get_for_user(user=request.user, routing_id=routing_id)
-    form = DeclineForm(request.POST)
-    if form.is_valid():
-        result = run_service(
-            request,
-            referral_services.routing_decline,
-            form=form,
-            routing_id=routing.pk,
-            actor=request.user,
-            reason=form.cleaned_data["reason"],
-        )
-        if result.ok:
-            messages.success(
-                request,
-                _("Referral %(reference)s declined: it goes to the next association.")
-                % {"reference": routing.referral.reference},
-            )
-            return redirect("web:inbox")
-        if not form.errors:
-            return redirect("web:routing-detail", routing_id=routing.pk)
-    return _render_routing(request, routing, decline_form=form)
 
 
 # --- case list ----------------------------------------------------------------------
@@ -246,7 +109,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "filter_form": form,
             "page": page,
             "query": query.urlencode(),
-            "transfers": list(_incoming_transfers(request)),
+            "transfers": list(incoming_transfers(request)),
         },
     )
 
@@ -273,11 +136,7 @@ def _render_case(request: HttpRequest, reference: str, **bound: Any) -> HttpResp
     )
     associations = []
     if is_open and pending_transfer is None:
-        associations = [
-            agency
-            for agency in agency_directory(kind=AgencyKind.ASSOCIATION)
-            if agency.active and agency.pk != case.association_id
-        ]
+        associations = list(case_selectors.transfer_targets(case=case))
     labels = _step_action_labels()
     steps = []
     for step in case.steps.all():
@@ -424,8 +283,7 @@ def case_assign(request: HttpRequest, reference: str) -> HttpResponse:
 @member_required(**ASSOCIATION_STAFF)
 def case_transfer(request: HttpRequest, reference: str) -> HttpResponse:
     case = _case_for_write(request, reference)
-    associations = agency_directory(kind=AgencyKind.ASSOCIATION).exclude(pk=case.association_id)
-    form = TransferForm(request.POST, associations=associations)
+    form = TransferForm(request.POST, associations=case_selectors.transfer_targets(case=case))
     if form.is_valid():
         result = run_service(
             request,
@@ -478,25 +336,6 @@ def case_share_end(request: HttpRequest, reference: str, share_id: int) -> HttpR
     if result.ok:
         messages.success(request, _("Share ended: the person can no longer read the case."))
     return redirect(_case_url(reference, "shares"))
-
-
-SHARE_GRANTEES = {"roles": case_services.SHARE_GRANTEE_ROLES}
-
-
-@require_GET
-@member_required(**SHARE_GRANTEES)
-def shared_case_list(request: HttpRequest) -> HttpResponse:
-    """The cases shared with me (GET /api/v1/shared-cases/)."""
-    shares = list(case_selectors.shared_case_list_for(user=request.user))
-    return render(request, "web/shared/shared_case_list.html", {"shares": shares})
-
-
-@require_GET
-@member_required(**SHARE_GRANTEES)
-def shared_case_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    """One case shared with me, the parts shared only (every read logged)."""
-    shared = case_selectors.shared_case_get_for_user(user=request.user, reference=reference)
-    return render(request, "web/shared/shared_case_detail.html", {"shared": shared})
 
 
 @require_POST
@@ -557,42 +396,6 @@ def case_timeline(request: HttpRequest, reference: str) -> HttpResponse:
         "web/association/case_timeline.html",
         {"case": case, "events": build_timeline(case)},
     )
-
-
-# --- transfers ----------------------------------------------------------------------
-
-
-@require_POST
-@member_required(**ASSOCIATION_STAFF)
-def transfer_accept(request: HttpRequest, transfer_id: int) -> HttpResponse:
-    transfer = case_selectors.transfer_get_for_user(user=request.user, transfer_id=transfer_id)
-    result = run_service(
-        request, case_services.transfer_accept, transfer_id=transfer.pk, actor=request.user
-    )
-    if not result.ok:
-        return redirect("web:inbox")
-    messages.success(request, _("Transfer accepted: the case is now with your association."))
-    return redirect("web:case-detail", reference=transfer.case.reference)
-
-
-@require_POST
-@member_required(**ASSOCIATION_STAFF)
-def transfer_reject(request: HttpRequest, transfer_id: int) -> HttpResponse:
-    transfer = case_selectors.transfer_get_for_user(user=request.user, transfer_id=transfer_id)
-    form = TransferRejectForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    result = run_service(
-        request,
-        case_services.transfer_reject,
-        transfer_id=transfer.pk,
-        actor=request.user,
-        reason=reason,
-    )
-    if result.ok:
-        messages.success(
-            request, _("Transfer rejected: the case stays with the other association.")
-        )
-    return redirect("web:inbox")
 
 
 # --- workload -----------------------------------------------------------------------

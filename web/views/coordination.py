@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Accreditation, Agency, AgencyKind, Role
-from agencies.selectors import agency_directory
+from agencies.selectors import active_associations, agency_directory
 from common.choices import ExploitationForm, Public
 from referral import selectors, services
 from referral.models import Need, Referral, ReferralStatus, Sex
@@ -103,7 +103,7 @@ def _association_options(referral: Referral) -> list[AssociationOption]:
     open_cases = services.open_case_counts()
     tried = {r.association_id: r.get_outcome_display() for r in referral.routings.all()}
     options = []
-    for agency in agency_directory(kind=AgencyKind.ASSOCIATION).filter(active=True):
+    for agency in agency_directory().filter(pk__in=active_associations()):
         current = next((a for a in agency.accreditations.all() if a.in_force(today)), None)
         if current is None:
             forms_, publics, territory = [], [], ""

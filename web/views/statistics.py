@@ -1,4 +1,4 @@
-"""The statistics dashboard (DESIGN §7) and its CSV download.
+"""The statistics dashboard (docs/statistics.md) and its CSV download.
 
 Who sees what is stats.selectors.scope_for's decision, as for the API: national
 figures for MIPROF's analysts and the coordination desk, their association's
