@@ -183,7 +183,7 @@ class AccreditationAdmin(SimpleHistoryAdmin):
 class MembershipForm(ServiceValidatedForm):
     class Meta:
         model = Membership
-        fields = ["user", "agency", "role"]
+        fields = ["user", "agency", "role", "children_trained"]
 
     def validate_with_service(self) -> None:
         agency = self.cleaned_data["agency"]
@@ -194,8 +194,8 @@ class MembershipForm(ServiceValidatedForm):
 @admin.register(Membership)
 class MembershipAdmin(SimpleHistoryAdmin):
     form = MembershipForm
-    list_display = ["user", "agency", "role"]
-    list_filter = ["role", "agency__kind", "agency"]
+    list_display = ["user", "agency", "role", "children_trained"]
+    list_filter = ["role", "agency__kind", "children_trained", "agency"]
     search_fields = ["user__username", "user__email", "agency__name"]
     list_select_related = ["user", "agency"]
     autocomplete_fields = ["user", "agency"]
@@ -206,6 +206,7 @@ class MembershipAdmin(SimpleHistoryAdmin):
             user=form.cleaned_data["user"],
             agency=form.cleaned_data["agency"],
             role=form.cleaned_data["role"],
+            children_trained=form.cleaned_data.get("children_trained", False),
         )
         obj.pk = saved.pk
 

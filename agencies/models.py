@@ -68,6 +68,7 @@ class AgencyKind(models.TextChoices):
     COORDINATOR = "coordinator", _("National coordinator")
     CHILD_PROTECTION = "child_protection", _("Child-protection unit (CRIP)")
     PLATFORM = "platform", _("Platform administration")
+    IDENTIFICATION_UNIT = "identification_unit", _("Identification unit")
 
 
 class Sector(models.TextChoices):
@@ -211,6 +212,7 @@ class Role(models.TextChoices):
     ANALYST = "analyst", _("Analyst")
     COORDINATOR = "coordinator", _("Coordination desk")
     ADMIN = "admin", _("Platform administrator")
+    DECISION_MAKER = "decision_maker", _("Identification decision-maker")
 
 
 # The people who work cases: an association's caseworkers and managers (the one
@@ -224,6 +226,7 @@ ROLES_BY_KIND: dict[str, tuple[str, ...]] = {
     AgencyKind.ASSOCIATION: (Role.CASEWORKER, Role.MANAGER),
     AgencyKind.COORDINATOR: (Role.COORDINATOR, Role.ANALYST, Role.MANAGER),
     AgencyKind.PLATFORM: (Role.ADMIN,),
+    AgencyKind.IDENTIFICATION_UNIT: (Role.DECISION_MAKER,),
 }
 
 
@@ -242,6 +245,13 @@ class Membership(models.Model):
     # Copy of the agency's kind, tied to it by a composite foreign key on PostgreSQL.
     agency_kind = models.CharField(max_length=20, editable=False)
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    # Identification units: minors' files go to the decision-makers trained for
+    # children only (they are also in the unit's children group).
+    children_trained = models.BooleanField(
+        _("trained for children"),
+        default=False,
+        help_text=_("Identification units: decides the files of presumed minors."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -33,7 +33,7 @@ from common.transitions import save_by
 
 from . import signals
 from .models import Accreditation, Agency, ApiToken, Departement, Membership, User
-from .system import desk_group, system_user
+from .system import children_group, desk_group, system_user
 
 # Model permissions the platform agency's group holds in the admin site.
 PLATFORM_ADMIN_PERMISSIONS: tuple[tuple[str, str], ...] = tuple(
@@ -270,23 +270,40 @@ def accreditation_update(
 # --- accounts and memberships -----------------------------------------------------
 
 
-def _sync_groups(user: User, agency: Agency | None, role: str | None = None) -> None:
-    """Keep the user in exactly the group of their agency, and in the desk's group
-    while their role is the coordination desk's (the groups their grants come by)."""
+def _sync_groups(
+    user: User, agency: Agency | None, role: str | None = None, children_trained: bool = False
+) -> None:
+    """Keep the user in exactly the group of their agency, in the desk's group
+    while their role is the coordination desk's, and in their identification
+    unit's children group while trained for children (the groups their grants
+    come by)."""
     desk = desk_group()
     keep = set()
     if agency is not None:
         keep.add(agency.group_id)
         if role == Membership.Role.COORDINATOR:
             keep.add(desk.pk)
-    stale = user.groups.filter(Q(agency__isnull=False) | Q(pk=desk.pk)).exclude(pk__in=keep)
+        if role == Membership.Role.DECISION_MAKER and children_trained:
+            keep.add(children_group(agency.pk).pk)
+    stale = user.groups.filter(
+        Q(agency__isnull=False) | Q(pk=desk.pk) | Q(name__regex=r"^agency:[0-9]+:children$")
+    ).exclude(pk__in=keep)
     user.groups.remove(*stale)
     user.groups.add(*keep)
 
 
 @transaction.atomic
-def membership_set(*, actor: User | None, user: User, agency: Agency, role: str) -> Membership:
-    """Give the user this agency and role (creating or moving their one membership)."""
+def membership_set(
+    *,
+    actor: User | None,
+    user: User,
+    agency: Agency,
+    role: str,
+    children_trained: bool | None = None,
+) -> Membership:
+    """Give the user this agency and role (creating or moving their one
+    membership). ``children_trained`` (identification units) is kept as it was
+    when None."""
     allowed = Membership.ROLES_BY_KIND.get(agency.kind, ())
     if role not in Membership.Role.values:
         raise ValidationFailed(_("Invalid membership."), fields={"role": [_("Unknown role.")]})
@@ -303,11 +320,15 @@ def membership_set(*, actor: User | None, user: User, agency: Agency, role: str)
         ended = signals.MOVED
     elif membership.role != role:
         ended = signals.ROLE_CHANGED
+    if children_trained is not None:
+        membership.children_trained = children_trained
+    if agency.kind != Agency.Kind.IDENTIFICATION_UNIT:
+        membership.children_trained = False
     membership.agency = agency
     membership.agency_kind = agency.kind
     membership.role = role
     save_by(membership, actor=actor)
-    _sync_groups(user, agency, role)
+    _sync_groups(user, agency, role, membership.children_trained)
     is_staff = role == Membership.Role.ADMIN
     if user.is_staff != is_staff:
         user.is_staff = is_staff

@@ -55,7 +55,13 @@ logger = logging.getLogger(__name__)
 
 # Agency kinds whose staff must use a second factor (docs/access.md).
 TWO_FACTOR_AGENCY_KINDS = frozenset(
-    {AgencyKind.ASSOCIATION, AgencyKind.COORDINATOR, AgencyKind.PLATFORM}
+    {
+        AgencyKind.ASSOCIATION,
+        AgencyKind.COORDINATOR,
+        AgencyKind.PLATFORM,
+        # Decision-makers read narratives and indicators of people's files.
+        AgencyKind.IDENTIFICATION_UNIT,
+    }
 )
 TOTP_DEVICE_NAME = "MNR"
 RECOVERY_DEVICE_NAME = "MNR recovery codes"

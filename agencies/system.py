@@ -31,3 +31,15 @@ def desk_group() -> Group:
     Membership services keep it in step with the roles."""
     group, _created = Group.objects.get_or_create(name=DESK_GROUP_NAME)
     return group
+
+
+def children_group(agency_id: int) -> Group:
+    """The decision-makers of one identification unit trained for children:
+    the files of presumed minors are granted to it, not to the unit's group.
+    Membership services keep it in step with ``Membership.children_trained``."""
+    group, _created = Group.objects.get_or_create(name=children_group_name(agency_id))
+    return group
+
+
+def children_group_name(agency_id: int) -> str:
+    return f"agency:{agency_id}:children"

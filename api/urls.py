@@ -3,7 +3,17 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 import common.converters  # noqa: F401  (registers <ref:…>)
 
-from .views import agencies, audit, auth, cases, referrals, shares, stats, transfers
+from .views import (
+    agencies,
+    audit,
+    auth,
+    cases,
+    identifications,
+    referrals,
+    shares,
+    stats,
+    transfers,
+)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -97,6 +107,41 @@ urlpatterns = [
         name="api-transfer-reject",
     ),
     path("workload/", cases.WorkloadView.as_view(), name="api-workload"),
+    path(
+        "identifications/",
+        identifications.IdentificationListView.as_view(),
+        name="api-identifications",
+    ),
+    path(
+        "identifications/dashboard/",
+        identifications.IdentificationDashboardView.as_view(),
+        name="api-identification-dashboard",
+    ),
+    path(
+        "identifications/<ref:reference>/",
+        identifications.IdentificationDetailView.as_view(),
+        name="api-identification",
+    ),
+    path(
+        "identifications/<ref:reference>/decide/",
+        identifications.IdentificationDecideView.as_view(),
+        name="api-identification-decide",
+    ),
+    path(
+        "identifications/<ref:reference>/evidence/",
+        identifications.EvidenceView.as_view(),
+        name="api-identification-evidence",
+    ),
+    path(
+        "identifications/<ref:reference>/submit/",
+        identifications.SubmitView.as_view(),
+        name="api-identification-submit",
+    ),
+    path(
+        "identifications/<ref:reference>/reconsider/",
+        identifications.ReconsiderView.as_view(),
+        name="api-identification-reconsider",
+    ),
     path("routings/", referrals.RoutingListView.as_view(), name="api-routings"),
     path("routings/<int:routing_id>/", referrals.RoutingDetailView.as_view(), name="api-routing"),
     path(

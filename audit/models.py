@@ -61,6 +61,7 @@ class AccessAction(models.TextChoices):
     STATS_EXPORT = "stats.export", _("Statistics exported")
     AUDIT_VIEW = "audit.view", _("Access log read")
     PSEUDONYMISED = "data.pseudonymised", _("Identity erased after the retention period")
+    IDENTIFICATION_VIEW = "identification.view", _("Identification file read")
 
 
 class AccessLog(models.Model):

@@ -29,6 +29,9 @@ PERSONAL: dict[str, tuple[str, ...]] = {
     "cases.CaseNote": ("text",),
     "cases.Transfer": ("reason", "decision_reason"),
     "cases.CaseShare": ("purpose_detail",),
+    "identification.Decision": ("explanation",),
+    "identification.Evidence": ("text",),
+    "identification.Reconsideration": ("new_elements",),
 }
 
 DERIVED: dict[str, tuple[str, ...]] = {
@@ -73,6 +76,8 @@ NOT_PERSONAL: dict[str, dict[str, str]] = {
     "referral.Routing": {"explanation": "the routing engine's reasons, built from codes"},
     "cases.Case": {"reference": _REF},
     "cases.CaseShare": {"parts": "a list of codes"},
+    "identification.Decision": {"reasons": "a list of reason codes"},
+    "identification.Evidence": {"indicator": "an indicator code"},
     "audit.AccessLog": {
         "actor_username": "a professional's account, or an HMAC of an unknown name typed",
         "target_type": "a model name",

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "agencies",
     "referral",
     "cases",
+    "identification",
     "audit",
     "stats",
     "api",
@@ -284,6 +285,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 30.0,
     },
     # Shares end on their date: reads stop at once; this ends the grants and logs it.
+    # Identification deadlines: reminders to the unit, escalation when missed.
+    "identification-deadlines": {
+        "task": "identification.tasks.deadlines_task",
+        "schedule": crontab(minute=10),
+    },
     "expire-case-shares": {
         "task": "cases.tasks.expire_case_shares",
         "schedule": crontab(minute=5),
@@ -309,6 +315,33 @@ MNR_ROUTING_DEADLINE_DANGER_HOURS = env.int("MNR_ROUTING_DEADLINE_DANGER_HOURS",
 MNR_SWEEP_SUBMITTED_AFTER = timedelta(
     seconds=env.int("MNR_SWEEP_SUBMITTED_AFTER_SECONDS", default=120)
 )
+
+# Identification (docs/identification.md). Deadlines in working days (Monday to
+# Friday; public holidays are not counted out), periods in calendar days.
+MNR_IDENTIFICATION_DAYS = env.int("MNR_IDENTIFICATION_DAYS", default=5)
+MNR_IDENTIFICATION_DAYS_MINOR = env.int("MNR_IDENTIFICATION_DAYS_MINOR", default=3)
+MNR_IDENTIFICATION_DAYS_DANGER = env.int("MNR_IDENTIFICATION_DAYS_DANGER", default=2)
+MNR_FORMAL_DECISION_DAYS = env.int("MNR_FORMAL_DECISION_DAYS", default=20)
+MNR_RECOVERY_PERIOD_DAYS = env.int("MNR_RECOVERY_PERIOD_DAYS", default=30)
+MNR_RECONSIDERATION_DAYS = env.int("MNR_RECONSIDERATION_DAYS", default=30)
+# The unit is reminded this many working days before a deadline.
+MNR_IDENTIFICATION_REMINDER_DAYS = env.int("MNR_IDENTIFICATION_REMINDER_DAYS", default=1)
+# A referral goes to the identification unit of its region when there is one
+# (False: always to the national unit).
+MNR_IDENTIFICATION_REGIONAL = env.bool("MNR_IDENTIFICATION_REGIONAL", default=True)
+if MNR_RECOVERY_PERIOD_DAYS < 30:
+    raise ImproperlyConfigured(
+        "MNR_RECOVERY_PERIOD_DAYS is at least 30 (CESEDA R.425-1, the directive's minimum)."
+    )
+for _name in (
+    "MNR_IDENTIFICATION_DAYS",
+    "MNR_IDENTIFICATION_DAYS_MINOR",
+    "MNR_IDENTIFICATION_DAYS_DANGER",
+    "MNR_FORMAL_DECISION_DAYS",
+    "MNR_RECONSIDERATION_DAYS",
+):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} is a number of days, at least 1.")
 
 # Internationalisation: French first, English available.
 LANGUAGE_CODE = "fr"
@@ -447,6 +480,9 @@ SPECTACULAR_SETTINGS = {
         "TransferStatusEnum": "cases.models.TransferStatus",
         "ClosureReasonEnum": "cases.models.ClosureReason",
         "AgencyKindEnum": "agencies.models.AgencyKind",
+        "IdentificationStatusEnum": "identification.models.Status",
+        "IdentificationOutcomeEnum": "identification.models.Outcome",
+        "EvidenceSectionEnum": "identification.models.EvidenceSection",
     },
 }
 

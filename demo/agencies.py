@@ -103,6 +103,20 @@ AGENCIES: list[dict] = [
         "contact_email": "crip@seine-saint-denis.demo.invalid",
     },
     {
+        "key": "unite_nationale",
+        "name": "Cellule nationale d'identification des victimes de la traite",
+        "kind": "identification_unit",
+        "departement": None,
+        "contact_email": "identification@unite-nationale.demo.invalid",
+    },
+    {
+        "key": "unite_idf",
+        "name": "Cellule régionale d'identification Île-de-France",
+        "kind": "identification_unit",
+        "departement": "75",
+        "contact_email": "identification@unite-idf.demo.invalid",
+    },
+    {
         "key": "coordination",
         "name": "Cellule nationale de coordination du MNR",
         "kind": "coordinator",
@@ -130,6 +144,22 @@ USERS: list[dict] = [
     {"username": "asso.paris.manager", "agency": "asso_paris", "role": "manager"},
     {"username": "asso.mineurs13", "agency": "asso_mineurs13", "role": "caseworker"},
     {"username": "asso.national", "agency": "asso_national", "role": "caseworker"},
+    # Identification units: minors' files go to the members trained for children
+    # (``children_trained``), who decide adults' files too.
+    {"username": "identification.idf", "agency": "unite_idf", "role": "decision_maker"},
+    {
+        "username": "identification.idf.mineurs",
+        "agency": "unite_idf",
+        "role": "decision_maker",
+        "children_trained": True,
+    },
+    {"username": "identification.national", "agency": "unite_nationale", "role": "decision_maker"},
+    {
+        "username": "identification.national.mineurs",
+        "agency": "unite_nationale",
+        "role": "decision_maker",
+        "children_trained": True,
+    },
     {"username": "coordination", "agency": "coordination", "role": "coordinator"},
     {"username": "miprof.analyste", "agency": "miprof", "role": "analyst"},
     {"username": "admin", "agency": "platform", "role": "admin"},

@@ -1,7 +1,13 @@
 """Synthetic referrals for the demo: a few hundred over three years, with a
 realistic mix of forms, ages, sexes, nationalities and départements, pushed
-through the real services (routing, declines, escalations, acceptance, closure).
-Deterministic: a fixed random seed; dates relative to the day of seeding."""
+through the real services (routing, declines, escalations, acceptance,
+identification, closure). Deterministic: a fixed random seed; dates relative to
+the day of seeding.
+
+Deadlines stay plausible: only the referrals of the last two days are left in
+the inboxes (a routing whose deadline is about to pass is answered), every
+older one is played out; identification files follow the same rule
+(demo/identification.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +20,8 @@ from agencies.models import Agency, Membership, User
 from cases import services as case_services
 from cases.models import Case
 from cases.services import case_close
+from demo import identification as identification_demo
+from identification import services as identification_services
 from referral import services
 from referral.models import Referral, Routing
 
@@ -155,15 +163,24 @@ def seed_referrals(*, count: int = 360, seed: int = 2026) -> int:
     if not referrers:
         return 0
     now = timezone.now()
+    player = identification_demo.Player(random.Random(seed + 1), now)  # noqa: S311
+    # Scripted files (every identification status), and a few from the last
+    # hours: pending in the inboxes.
+    fixed: list[tuple[datetime, identification_demo.Script | None]] = [
+        (now - timedelta(days=days), script) for _name, days, script in identification_demo.SCRIPTS
+    ]
+    fixed += [(now - timedelta(hours=h), None) for h in (30, 20, 9, 5, 3, 1)]
+    fixed = fixed[:count]
     start = now - timedelta(days=3 * 365)
     span = (now - timedelta(days=2) - start).total_seconds()
-    moments = sorted(start + timedelta(seconds=rng.random() * span) for _ in range(count - 6))
-    # A few from the last hours: pending in the inboxes.
-    moments += [now - timedelta(hours=h) for h in (30, 20, 9, 5, 3, 1)]
+    moments = [
+        (start + timedelta(seconds=rng.random() * span), None) for _ in range(count - len(fixed))
+    ]
+    plan = sorted(moments + fixed, key=lambda item: item[0])
     made = 0
-    for i, moment in enumerate(moments):
+    for i, (moment, script) in enumerate(plan):
         referrer = rng.choice(referrers)
-        data = _random_input(rng, referrer)
+        data = _random_input(rng, referrer, scripted=script is not None)
         referral, created = services.referral_submit(
             actor=referrer, data=data, idempotency_key=f"{SEED_KEY_PREFIX}{i:04d}", now=moment
         )
@@ -173,22 +190,61 @@ def seed_referrals(*, count: int = 360, seed: int = 2026) -> int:
         if referral.status != "submitted":
             continue  # anonymous notification
         services.referral_route(referral_id=referral.pk, now=moment + timedelta(minutes=1))
+        if script is not None:
+            case, responder, clock = _accept_now(referral, moment, now, wait=script.stop == "open")
+            player.play(referral, case=case, worker=responder, accepted_at=clock, script=script)
+            continue
         if moment > now - timedelta(days=2):
-            continue  # leave recent ones pending
-        _play_out(rng, referral, moment, now, coordinators)
+            # Left pending, unless the deadline is about to pass.
+            case, responder, clock = _accept_now(referral, moment, now, wait=True)
+            player.play(referral, case=case, worker=responder, accepted_at=clock)
+            continue
+        case, responder, clock = _play_out(rng, referral, moment, coordinators)
+        last = player.play(referral, case=case, worker=responder, accepted_at=clock)
+        if case is not None:
+            _maybe_close(rng, case, responder, clock, now, not_before=last)
+    # What the hourly task would have done by now: reminders of the deadlines
+    # near, and the unit's access ended where a reconsideration period passed.
+    identification_services.deadlines(now=now)
     return made
 
 
-def _random_input(rng: random.Random, referrer: User) -> services.ReferralInput:
+def _accept_now(
+    referral: Referral, moment: datetime, now: datetime, *, wait: bool
+) -> tuple[Case | None, User | None, datetime | None]:
+    """Accept the referral's pending routing a few hours after it was filed; with
+    ``wait``, only if its deadline is about to pass."""
+    routing = Routing.objects.filter(referral=referral, outcome="pending").first()
+    if routing is None:
+        return None, None, None
+    clock = moment + timedelta(hours=3)
+    if wait:
+        if routing.respond_by > now + identification_demo.DUE_SOON:
+            return None, None, None
+        clock = min(routing.respond_by, now) - timedelta(minutes=30)
+    clock = max(clock, moment + timedelta(minutes=5))
+    responder = _responder(routing.association)
+    case = services.routing_accept(routing_id=routing.pk, actor=responder, now=clock)
+    return case, responder, clock
+
+
+def _random_input(
+    rng: random.Random, referrer: User, *, scripted: bool = False
+) -> services.ReferralInput:
+    """A random referral; ``scripted``: an adult who consents, in Île-de-France,
+    not in immediate danger (a scripted identification file)."""
     forms = [_pick(rng, FORMS)]
     if rng.random() < 0.12:
         forms.append(_pick(rng, FORMS))
     forms = sorted(set(forms))
     minor = rng.random() < (0.45 if referrer.membership.agency.sector == "education" else 0.2)
+    minor = minor and not scripted
     age = rng.randint(11, 17) if minor else int(min(70, 18 + rng.expovariate(1 / 11)))
-    consent = minor or rng.random() < 0.88
+    consent = minor or rng.random() < 0.88 or scripted
     sex = rng.choices(["female", "male", "other", "unknown"], weights=[64, 33, 1, 2])[0]
     departement = _pick(rng, DEPARTEMENTS)
+    if scripted:
+        departement = rng.choice(["75", "93", "94"])
     abroad = rng.random() < 0.15
     known_dob = consent and rng.random() < 0.6
     dob = None
@@ -229,7 +285,7 @@ def _random_input(rng: random.Random, referrer: User) -> services.ReferralInput:
         exploitation_forms=forms,
         consent_to_referral=consent,
         person=person,
-        immediate_danger=rng.random() < 0.12,
+        immediate_danger=rng.random() < 0.12 and not scripted,
         exploitation_other_detail=rng.choice(OTHER_DETAILS) if "other" in forms else "",
         exploitation_departement=None if abroad else departement,
         exploitation_country=rng.choice(["ES", "IT", "LY", "NG", "RO", "BE"]) if abroad else "",
@@ -252,20 +308,23 @@ def _play_out(
     rng: random.Random,
     referral: Referral,
     moment: datetime,
-    now: datetime,
     coordinators: list[User],
-) -> None:
+) -> tuple[Case | None, User | None, datetime]:
+    """Withdrawal, declines, escalation, the desk's assignment, acceptance.
+    Returns the case with who accepted it and when (no case: withdrawn, or left
+    with the desk). At most three declines: no routing is left past its deadline."""
     clock = moment + timedelta(hours=rng.randint(2, 30))
     if rng.random() < 0.04:
         services.referral_withdraw(
             referral_id=referral.pk, actor=referral.referring_user, reason="Doublon", now=clock
         )
-        return
-    for _ in range(4):
+        return None, None, clock
+    declines = 0
+    for _ in range(10):
         referral.refresh_from_db()
         if referral.status == "escalated":
             if not coordinators or rng.random() < 0.2:
-                return  # still with the desk
+                return None, None, clock  # still with the desk
             target = rng.choice(list(Agency.objects.filter(kind="association", active=True)))
             clock += timedelta(hours=rng.randint(2, 24))
             services.referral_assign(
@@ -274,10 +333,11 @@ def _play_out(
             continue
         routing = Routing.objects.filter(referral=referral, outcome="pending").first()
         if routing is None:
-            return
+            return None, None, clock
         responder = _responder(routing.association)
         clock += timedelta(hours=rng.randint(1, 20))
-        if responder is None or rng.random() < 0.15:
+        if responder is None or (declines < 3 and rng.random() < 0.15):
+            declines += 1
             services.routing_decline(
                 routing_id=routing.pk,
                 actor=responder or coordinators[0],
@@ -292,8 +352,8 @@ def _play_out(
             )
             continue
         case = services.routing_accept(routing_id=routing.pk, actor=responder, now=clock)
-        _maybe_close(rng, case, responder, clock, now)
-        return
+        return case, responder, clock
+    return None, None, clock
 
 
 NOTES = [
@@ -346,11 +406,24 @@ def _progress_plan(
 
 
 def _maybe_close(
-    rng: random.Random, case: Case, actor: User, opened: datetime, now: datetime
+    rng: random.Random,
+    case: Case,
+    actor: User,
+    opened: datetime,
+    now: datetime,
+    *,
+    not_before: datetime | None = None,
 ) -> None:
+    """Progress the plan; close older cases, never before the last step of
+    their identification file (``not_before``)."""
     _progress_plan(rng, case, actor, opened, now)
     age_days = (now - opened).days
     if age_days > 240 or (age_days > 60 and rng.random() < 0.35):
         closed = opened + timedelta(days=rng.randint(30, max(31, min(age_days - 1, 400))))
         closed = min(closed, now - timedelta(days=1))
-        case_close(case_id=case.pk, actor=actor, reason=_pick(rng, CLOSURES), now=closed)
+        reason = _pick(rng, CLOSURES)
+        if not_before is not None and closed < not_before + timedelta(days=1):
+            closed = not_before + timedelta(days=1)
+            if closed > now - timedelta(days=1):
+                return  # still being identified
+        case_close(case_id=case.pk, actor=actor, reason=reason, now=closed)

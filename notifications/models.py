@@ -21,6 +21,16 @@ class OutboxMessage(models.Model):
         TRANSFER_ACCEPTED = "transfer_accepted", _("A case transfer was accepted")
         TRANSFER_REJECTED = "transfer_rejected", _("A case transfer was rejected")
         STEPS_OVERDUE = "steps_overdue", _("Protection steps are overdue")
+        IDENTIFICATION_DUE = "identification_due", _("An identification decision is due soon")
+        IDENTIFICATION_OVERDUE = (
+            "identification_overdue",
+            _("An identification decision is overdue"),
+        )
+        IDENTIFICATION_DECIDED = "identification_decided", _("An identification was decided")
+        IDENTIFICATION_NO_UNIT = (
+            "identification_no_unit",
+            _("No identification unit can decide a referral"),
+        )
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     reference = models.CharField(max_length=32)

@@ -27,6 +27,11 @@ CASE_KINDS = {
     OutboxMessage.Kind.TRANSFER_REJECTED,
     OutboxMessage.Kind.STEPS_OVERDUE,
 }
+IDENTIFICATION_KINDS = {
+    OutboxMessage.Kind.IDENTIFICATION_DUE,
+    OutboxMessage.Kind.IDENTIFICATION_OVERDUE,
+    OutboxMessage.Kind.IDENTIFICATION_DECIDED,
+}
 
 
 def outbox_enqueue(
@@ -76,7 +81,13 @@ def _recipients(message: OutboxMessage) -> list[str]:
 
 
 def _subject_and_body(message: OutboxMessage) -> tuple[str, str]:
-    path = "cases" if message.kind in CASE_KINDS else "referrals"
+    path = (
+        "cases"
+        if message.kind in CASE_KINDS
+        else "identifications"
+        if message.kind in IDENTIFICATION_KINDS
+        else "referrals"
+    )
     link = f"{settings.MNR_PUBLIC_URL}/api/v1/{path}/{message.reference}/"
     subjects = {
         OutboxMessage.Kind.ROUTING_NEW: _("MNR – referral %(ref)s awaits your answer"),
@@ -94,6 +105,16 @@ def _subject_and_body(message: OutboxMessage) -> tuple[str, str]:
         OutboxMessage.Kind.TRANSFER_ACCEPTED: _("MNR – case %(ref)s: your transfer was accepted"),
         OutboxMessage.Kind.TRANSFER_REJECTED: _("MNR – case %(ref)s: your transfer was rejected"),
         OutboxMessage.Kind.STEPS_OVERDUE: _("MNR – case %(ref)s: protection steps are overdue"),
+        OutboxMessage.Kind.IDENTIFICATION_DUE: _(
+            "MNR – file %(ref)s: the identification decision is due soon"
+        ),
+        OutboxMessage.Kind.IDENTIFICATION_OVERDUE: _(
+            "MNR – file %(ref)s: the identification decision is overdue"
+        ),
+        OutboxMessage.Kind.IDENTIFICATION_DECIDED: _("MNR – file %(ref)s: identification decided"),
+        OutboxMessage.Kind.IDENTIFICATION_NO_UNIT: _(
+            "MNR – referral %(ref)s: no identification unit can decide it"
+        ),
     }
     subject = subjects[message.kind] % {"ref": message.reference}
     body = _(

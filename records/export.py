@@ -67,6 +67,18 @@ from cases.models import (
 )
 from common.choices import ExploitationForm
 from common.errors import NotAllowed
+from identification.models import (
+    Decision,
+    Evidence,
+    EvidenceSection,
+    Identification,
+    NegativeReason,
+    Outcome,
+    Reconsideration,
+    Stage,
+    WithdrawalReason,
+)
+from identification.models import Status as IdentificationStatus
 from referral import indicators
 from referral import selectors as referral_selectors
 from referral.models import (
@@ -91,7 +103,13 @@ HISTORY_MODELS: tuple[tuple[str, type[models.Model]], ...] = (
     ("note", CaseNote),
     ("transfer", Transfer),
     ("share", CaseShare),
+    ("identification", Identification),
+    ("identification_decision", Decision),
+    ("identification_evidence", Evidence),
+    ("identification_reconsideration", Reconsideration),
 )
+# History tables reached through the identification file of a referral.
+IDENTIFICATION_CHILDREN = (Decision, Evidence, Reconsideration)
 HISTORY_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
 
 # Free text typed by people: it may name someone else (a trafficker, a relative,
@@ -105,6 +123,9 @@ FREE_TEXT: dict[type[models.Model], frozenset[str]] = {
     CaseNote: frozenset({"text"}),
     Transfer: frozenset({"reason", "decision_reason"}),
     CaseShare: frozenset({"purpose_detail"}),
+    Decision: frozenset({"explanation"}),
+    Evidence: frozenset({"text"}),
+    Reconsideration: frozenset({"new_elements"}),
 }
 NOT_FREE_TEXT = frozenset(
     {
@@ -125,6 +146,7 @@ TECHNICAL: dict[type[models.Model], frozenset[str]] = {
     PresumedVictim: frozenset({"blind_index"}),
     Case: frozenset({"version"}),
     ProtectionStep: frozenset({"version"}),
+    Identification: frozenset({"version"}),
 }
 
 # Entries whose ``detail["refs"]`` names the records they concern.
@@ -146,6 +168,12 @@ GLOSSARY_CHOICES: dict[str, Any] = {
     "share_part": SharePart,
     "share_end": ShareEnd,
     "access_action": AccessAction,
+    "identification_status": IdentificationStatus,
+    "identification_stage": Stage,
+    "identification_outcome": Outcome,
+    "identification_reason": NegativeReason,
+    "identification_withdrawal": WithdrawalReason,
+    "evidence_section": EvidenceSection,
 }
 
 
@@ -265,7 +293,26 @@ class _Export:
         self.shares = _by(
             CaseShare.objects.filter(case_id__in=case_ids).order_by("shared_at", "pk"), "case_id"
         )
-        self.history = self._load_history(case_ids)
+        self.identifications = {
+            i.referral_id: i for i in Identification.objects.filter(referral_id__in=referral_ids)
+        }
+        file_ids = [i.pk for i in self.identifications.values()]
+        self.file_referral = {i.pk: i.referral_id for i in self.identifications.values()}
+        self.decisions = _by(
+            Decision.objects.filter(identification_id__in=file_ids).order_by("decided_at", "pk"),
+            "identification_id",
+        )
+        self.evidence = _by(
+            Evidence.objects.filter(identification_id__in=file_ids).order_by("added_at", "pk"),
+            "identification_id",
+        )
+        self.reconsiderations = _by(
+            Reconsideration.objects.filter(identification_id__in=file_ids).order_by(
+                "requested_at", "pk"
+            ),
+            "identification_id",
+        )
+        self.history = self._load_history(case_ids, file_ids)
         self.usernames, self.agencies = self._load_names()
         self.refs = {r.reference: r.pk for r in self.referrals.values()}
         self.refs.update({c.reference: c.referral_id for c in self.cases.values()})
@@ -274,7 +321,9 @@ class _Export:
 
     # --- loading ------------------------------------------------------------------
 
-    def _load_history(self, case_ids: list[int]) -> dict[int, list[tuple[str, Any]]]:
+    def _load_history(
+        self, case_ids: list[int], file_ids: list[int]
+    ) -> dict[int, list[tuple[str, Any]]]:
         """(model name, historical row) per referral, one query per history table."""
         scope = {
             Referral: Q(id__in=self.referral_ids),
@@ -285,16 +334,22 @@ class _Export:
             CaseNote: Q(case_id__in=case_ids),
             Transfer: Q(case_id__in=case_ids),
             CaseShare: Q(case_id__in=case_ids),
+            Identification: Q(referral_id__in=self.referral_ids),
+            **{model: Q(identification_id__in=file_ids) for model in IDENTIFICATION_CHILDREN},
         }
         rows: dict[int, list[tuple[str, Any]]] = defaultdict(list)
         for name, model in HISTORY_MODELS:
             if model in (Case, ProtectionStep, CaseNote, Transfer, CaseShare) and not case_ids:
                 continue
+            if model in IDENTIFICATION_CHILDREN and not file_ids:
+                continue
             for row in model.history.filter(scope[model]).order_by("history_date", "history_id"):
                 if model is Referral:
                     referral_id = row.id
-                elif model in (PresumedVictim, Routing):
+                elif model in (PresumedVictim, Routing, Identification):
                     referral_id = row.referral_id
+                elif model in IDENTIFICATION_CHILDREN:
+                    referral_id = self.file_referral[row.identification_id]
                 elif model is Case:
                     referral_id = self.case_referral[row.id]
                 else:
@@ -309,7 +364,12 @@ class _Export:
             yield PresumedVictim, referral.person
         for case in self.cases.values():
             yield Case, case
+        for identification in self.identifications.values():
+            yield Identification, identification
         for model, grouped in (
+            (Decision, self.decisions),
+            (Evidence, self.evidence),
+            (Reconsideration, self.reconsiderations),
             (Routing, self.routings),
             (ProtectionStep, self.steps),
             (CaseNote, self.notes),
@@ -353,7 +413,7 @@ class _Export:
             return {}
         refs = sorted(self.refs)
         since = min(r.submitted_at for r in self.referrals.values())
-        direct = Q(target_type__in=("referral", "case"), target_id__in=refs)
+        direct = Q(target_type__in=("referral", "case", "identification"), target_id__in=refs)
         listed = Q(action__in=REFS_ACTIONS, created_at__gte=since) & functools.reduce(
             operator.or_, (_refs_contain(ref) for ref in refs)
         )
@@ -391,6 +451,7 @@ class _Export:
             "person": self.person(referral.person),
             "referral": self.referral(referral),
             "case": self.case(case) if case else None,
+            "identification": self.identification(self.identifications.get(referral_id)),
             "history": self.history_rows(referral_id),
             "access_log": self.access_log(referral_id),
         }
@@ -453,6 +514,53 @@ class _Export:
             "responded_at": r.responded_at,
             "assigned_by": self.user(r.assigned_by_id),
             "explanation": r.explanation,
+        }
+
+    def identification(self, i: Identification | None) -> dict[str, Any] | None:
+        if i is None:
+            return None
+        return {
+            "unit": self.agency(i.unit_id),
+            "status": i.status,
+            "stage": i.stage,
+            "opened_at": i.opened_at,
+            "decide_by": i.decide_by,
+            "recovery_starts_on": i.recovery_starts_on,
+            "recovery_ends_on": i.recovery_ends_on,
+            "reconsider_until": i.reconsider_until,
+            "decisions": [
+                {
+                    "stage": d.stage,
+                    "outcome": d.outcome,
+                    "reasons": d.reasons,
+                    "explanation": _Text(d.explanation),
+                    "reconsideration": d.reconsideration,
+                    "decided_by": self.user(d.decided_by_id),
+                    "decided_at": d.decided_at,
+                }
+                for d in self.decisions.get(i.pk, [])
+            ],
+            "evidence": [
+                {
+                    "id": e.pk,
+                    "section": e.section,
+                    "indicator": e.indicator,
+                    "on_date": e.on_date,
+                    "text": _Text(e.text),
+                    "added_by": self.user(e.added_by_id),
+                    "added_at": e.added_at,
+                }
+                for e in self.evidence.get(i.pk, [])
+            ],
+            "reconsiderations": [
+                {
+                    "stage": r.stage,
+                    "new_elements": _Text(r.new_elements),
+                    "requested_by": self.user(r.requested_by_id),
+                    "requested_at": r.requested_at,
+                }
+                for r in self.reconsiderations.get(i.pk, [])
+            ],
         }
 
     def case(self, c: Case) -> dict[str, Any]:

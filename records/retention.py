@@ -44,6 +44,9 @@ BY_REFERRAL = {
     "referral.Referral": "id",
     "referral.PresumedVictim": "referral_id",
     "referral.Routing": "referral_id",
+    "identification.Decision": "identification__referral_id",
+    "identification.Evidence": "identification__referral_id",
+    "identification.Reconsideration": "identification__referral_id",
 }
 BY_CASE = {
     "cases.ProtectionStep": "case_id",

@@ -1,5 +1,6 @@
 """The case timeline (docs/architecture.md): the history of a case, its
-referral and routings, its steps, its notes (metadata only) and its transfers, merged into
+referral and routings, its steps, its notes (metadata only), its transfers and
+shares and the identification file's stages, merged into
 one ordered list of readable events, in the request's language.
 
 A constant number of queries: one per history table, plus the agencies named.
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from agencies.models import Agency
 from agencies.system import SYSTEM_USERNAME
 from cases.models import Case, CaseNote, CaseShare, ProtectionStep, Transfer
+from identification.models import Identification
 from referral.models import Referral, Routing
 
 
@@ -66,6 +68,8 @@ def build_timeline(case: Case) -> list[Event]:
     step_rows = _rows(ProtectionStep.history.filter(case_id=case.pk))
     transfer_rows = _rows(Transfer.history.filter(case_id=case.pk))
     share_rows = _rows(CaseShare.history.filter(case_id=case.pk))
+    # Identification: its decisions and the association's requests, no content.
+    file_rows = _rows(Identification.history.filter(referral_id=referral_id))
     notes = list(
         CaseNote.objects.filter(case=case)
         .select_related("author")
@@ -246,6 +250,20 @@ def build_timeline(case: Case) -> list[Event]:
                 ends.get(row.end_reason, "%(agency)s") % {"agency": agency},
                 "share",
                 7,
+            )
+
+    statuses_id = dict(Identification.Status.choices)
+    for row, before, changed in _changes(file_rows, ("status",)):
+        if before is None:
+            add(row, "identification_opened", _("Identification file opened"), "identification", 8)
+        elif "status" in changed:
+            add(
+                row,
+                f"identification_{row.status}",
+                _("Identification: %(status)s")
+                % {"status": statuses_id.get(row.status, row.status)},
+                "identification",
+                8,
             )
 
     return sorted(events, key=lambda e: (e.at, e.order, e.object_id))

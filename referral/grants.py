@@ -40,7 +40,7 @@ from django.contrib.auth.models import Group
 from django.db.models import F, Q
 
 from agencies.models import Membership, User
-from agencies.system import desk_group
+from agencies.system import children_group_name, desk_group
 from common import grants as common_grants
 
 from .models import (
@@ -204,13 +204,26 @@ def group_problems() -> Iterator[str]:
     """People in groups their membership does not give them."""
     desk_id = desk_group().pk
     agency_groups = set(Group.objects.filter(agency__isnull=False).values_list("pk", flat=True))
+    children_groups = dict(
+        Group.objects.filter(name__regex=r"^agency:[0-9]+:children$").values_list("pk", "name")
+    )
     memberships = {
-        m["user_id"]: m for m in Membership.objects.values("user_id", "role", "agency__group_id")
+        m["user_id"]: m
+        for m in Membership.objects.values(
+            "user_id", "role", "agency_id", "agency__group_id", "children_trained"
+        )
     }
     for user_id, group_id in User.groups.through.objects.values_list("user_id", "group_id"):
         m = memberships.get(user_id)
         if group_id == desk_id:
             ok = m is not None and m["role"] == Membership.Role.COORDINATOR
+        elif group_id in children_groups:
+            ok = (
+                m is not None
+                and m["role"] == Membership.Role.DECISION_MAKER
+                and m["children_trained"]
+                and children_groups[group_id] == children_group_name(m["agency_id"])
+            )
         elif group_id in agency_groups:
             ok = m is not None and m["agency__group_id"] == group_id
         else:

@@ -11,6 +11,11 @@ with the change, and an error they raise undoes it.
 - ``routing_accepted`` (``routing``, ``referral``, ``actor``, ``now``): an
   association accepted a routing; cases opens the referral's case, which
   ``routing_accept`` then returns (``referral.case``).
+- ``referral_routed`` (``referral``, ``now``): a referral was routed to an
+  association (by the engine or the desk); identification opens its file the
+  first time.
+- ``referral_withdrawn`` (``referral``, ``actor``, ``now``): the author
+  withdrew it; identification withdraws a file still open.
 """
 
 from __future__ import annotations
@@ -19,3 +24,5 @@ from django.dispatch import Signal
 
 referral_changed = Signal()
 routing_accepted = Signal()
+referral_routed = Signal()
+referral_withdrawn = Signal()

@@ -1,9 +1,10 @@
 """Declared dimensions of the statistics (docs/statistics.md).
 
 ``fact_sources`` computes each referral's statistical fields from the live
-records (referral, person, case, steps); ``stats.services`` keeps them in
-ReferralFact and publishes them to PublishedFact. Each dimension is a SQL
-expression over PublishedFact, grouped by in the database."""
+records (referral, person, case, steps), ``stats.identification_facts`` those of
+its identification file; ``stats.services`` keeps them in ReferralFact and
+publishes them to PublishedFact. Each dimension is a SQL expression over
+PublishedFact, grouped by in the database."""
 
 from __future__ import annotations
 
@@ -30,8 +31,11 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, ExtractMonth, ExtractQuarter, ExtractYear
+from django.utils.translation import gettext_lazy as _
 
 from cases.models import ProtectionStep
+
+from .models import NEGATIVE_REASONS, DecisionDays, FormalOutcome, PendingAge, PreliminaryOutcome
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -76,6 +80,10 @@ class Dimension:
     format: Callable[[dict], Any] = field(default=lambda row: None)
     multi_valued: bool = False  # a referral may count in several categories
     filterable: bool = True
+    # What people read (the identification dimensions carry theirs here; the
+    # older ones' are in web/charts.py): the dimension's name, each value's.
+    label: Any = None
+    value_labels: dict[str, Any] = field(default_factory=dict)
 
 
 def _simple(name: str, expression: Callable[[], Any], multi: bool = False) -> Dimension:
@@ -177,12 +185,20 @@ def fact_sources(step_model: Any = ProtectionStep) -> dict[str, Any]:
     }
 
 
-def _column(name: str, column: str | None = None, multi: bool = False) -> Dimension:
+def _column(
+    name: str,
+    column: str | None = None,
+    multi: bool = False,
+    label: Any = None,
+    choices: list[tuple[str, Any]] | None = None,
+) -> Dimension:
     return Dimension(
         name=name,
         annotations=lambda date_field: {f"d_{name}": F(column or name)},
         format=lambda row: row[f"d_{name}"],
         multi_valued=multi,
+        label=label,
+        value_labels=dict(choices or []),
     )
 
 
@@ -223,6 +239,30 @@ DIMENSIONS: dict[str, Dimension] = {
     "exploited_abroad_only": _column("exploited_abroad_only"),
     "complaint_filed": _column("complaint_filed"),
     "residence_permit": _column("residence_permit"),
+    # The identification file: the final decision of each stage (its first
+    # negative reason), working days to it, and how long one has been awaited.
+    "preliminary_outcome": _column(
+        "preliminary_outcome",
+        label=_("Preliminary identification decision"),
+        choices=PreliminaryOutcome.choices,
+    ),
+    "formal_outcome": _column(
+        "formal_outcome", label=_("Formal identification decision"), choices=FormalOutcome.choices
+    ),
+    "negative_reason": _column(
+        "negative_reason", label=_("Reason of the negative decision"), choices=NEGATIVE_REASONS
+    ),
+    "preliminary_days": _column(
+        "preliminary_days",
+        label=_("Time to the preliminary decision"),
+        choices=DecisionDays.choices,
+    ),
+    "formal_days": _column(
+        "formal_days", label=_("Time to the formal decision"), choices=DecisionDays.choices
+    ),
+    "pending_age": _column(
+        "pending_age", label=_("Decision awaited for"), choices=PendingAge.choices
+    ),
     # The kinds delivered, one published row per referral and kind.
     "step_delivered": Dimension(
         "step_delivered",

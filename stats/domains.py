@@ -23,6 +23,7 @@ from common.errors import ValidationFailed
 from referral.models import ReferralStatus, Sex
 
 from .dimensions import AGE_GROUPS, DIMENSIONS, world_regions
+from .models import NEGATIVE_REASONS, DecisionDays, FormalOutcome, PendingAge, PreliminaryOutcome
 from .periods import PERIOD
 
 # The largest grid a release may list (cells, totals apart).
@@ -74,6 +75,12 @@ DOMAINS: dict[str, Callable[[], list[Any]]] = {
     "complaint_filed": lambda: [False, True],
     "residence_permit": lambda: ["none", "requested", "obtained"],
     "step_delivered": lambda: [*StepKind.values, "none"],
+    "preliminary_outcome": lambda: list(PreliminaryOutcome.values),
+    "formal_outcome": lambda: list(FormalOutcome.values),
+    "negative_reason": lambda: [code for code, _label in NEGATIVE_REASONS],
+    "preliminary_days": lambda: list(DecisionDays.values),
+    "formal_days": lambda: list(DecisionDays.values),
+    "pending_age": lambda: list(PendingAge.values),
 }
 assert set(DOMAINS) | {"year", "quarter", "month"} == set(DIMENSIONS)
 

@@ -3,6 +3,60 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from identification.models import NegativeReason
+
+NONE = "none"
+PENDING = "pending"
+
+
+# What a fact row keeps of the referral's identification file
+# (docs/statistics.md, "Identification decisions"): the final decision of each
+# stage, in the file's state as of the last refresh. "none": no decision of that
+# stage (no file, or not at that stage); "pending": the decision is awaited.
+class PreliminaryOutcome(models.TextChoices):
+    NONE = NONE, _("No preliminary decision")
+    PENDING = PENDING, _("Preliminary decision awaited")
+    POSITIVE = "positive", _("Positive: presumed victim")
+    NEGATIVE = "negative", _("Negative: not a presumed victim")
+
+
+class FormalOutcome(models.TextChoices):
+    NONE = NONE, _("No formal decision")
+    PENDING = PENDING, _("Formal decision awaited")
+    IDENTIFIED = "identified", _("Identified as a victim")
+    NOT_IDENTIFIED = "not_identified", _("Not identified as a victim")
+    WITHDRAWN = "withdrawn", _("File withdrawn")
+
+
+# The first reason of the final negative decision, in NegativeReason's order.
+NEGATIVE_REASONS = [(NONE, _("No negative decision")), *NegativeReason.choices]
+
+
+class DecisionDays(models.TextChoices):
+    """Working days (Monday to Friday) from the start of a stage to its final
+    decision."""
+
+    NONE = NONE, _("No decision")
+    PENDING = PENDING, _("Decision awaited")
+    DAYS_0_5 = "0-5", _("0 to 5 working days")
+    DAYS_6_10 = "6-10", _("6 to 10 working days")
+    DAYS_11_30 = "11-30", _("11 to 30 working days")
+    DAYS_31 = "31+", _("31 working days or more")
+
+
+class PendingAge(models.TextChoices):
+    """Working days a decision awaited from the unit has been waited for."""
+
+    NONE = NONE, _("No decision awaited from the unit")
+    DAYS_0_5 = "0-5", _("0 to 5 working days")
+    DAYS_6_10 = "6-10", _("6 to 10 working days")
+    DAYS_11_30 = "11-30", _("11 to 30 working days")
+    DAYS_31 = "31+", _("31 working days or more")
+
+
+# The buckets of DecisionDays and PendingAge: (label, first day, last day or None).
+DAY_BUCKETS = (("0-5", 0, 5), ("6-10", 6, 10), ("11-30", 11, 30), ("31+", 31, None))
+
 
 class FactColumns(models.Model):
     """The statistical fields of one referral and one of its forms of
@@ -35,6 +89,34 @@ class FactColumns(models.Model):
     exploited_abroad_only = models.BooleanField(_("exploited abroad only"))
     complaint_filed = models.BooleanField(_("complaint filed"))
     residence_permit = models.CharField(_("residence permit"), max_length=10)
+    # The identification file (stats.identification_facts).
+    preliminary_outcome = models.CharField(
+        _("preliminary identification"),
+        max_length=16,
+        choices=PreliminaryOutcome.choices,
+        default=NONE,
+    )
+    formal_outcome = models.CharField(
+        _("formal identification"), max_length=16, choices=FormalOutcome.choices, default=NONE
+    )
+    negative_reason = models.CharField(
+        _("reason of the negative decision"),
+        max_length=32,
+        choices=NEGATIVE_REASONS,
+        default=NONE,
+    )
+    preliminary_days = models.CharField(
+        _("time to the preliminary decision"),
+        max_length=8,
+        choices=DecisionDays.choices,
+        default=NONE,
+    )
+    formal_days = models.CharField(
+        _("time to the formal decision"), max_length=8, choices=DecisionDays.choices, default=NONE
+    )
+    pending_age = models.CharField(
+        _("decision awaited for"), max_length=8, choices=PendingAge.choices, default=NONE
+    )
 
     class Meta:
         abstract = True
@@ -48,8 +130,8 @@ class ReferralFact(FactColumns):
     indexed table (docs/statistics.md).
 
     Written only by ``stats.services.facts_refresh``, which stats.receivers calls
-    on the events of every service that changes a referral, its person, case or
-    steps, in that service's transaction;
+    on the events of every service that changes a referral, its person, case,
+    steps or identification file, in that service's transaction;
     ``rebuild_stats_facts`` (nightly, and ``--check``) recomputes and reports any
     drift. Releases never read this table: they read the last publication."""
 

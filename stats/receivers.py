@@ -1,7 +1,7 @@
-"""The statistics follow the domain's events (referral.signals, cases.signals):
-each receiver decides which fact rows to refresh, in the sender's transaction,
-so the statistics never see a half-applied change. The domain apps never import
-stats."""
+"""The statistics follow the domain's events (referral.signals, cases.signals,
+identification.signals): each receiver decides which fact rows to refresh, in
+the sender's transaction, so the statistics never see a half-applied change.
+The domain apps never import stats."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from django.dispatch import receiver
 
 from cases.signals import case_changed, step_changed
+from identification.signals import identification_changed
 from referral.signals import referral_changed
 
 from .dimensions import FACT_STEP_KINDS
@@ -39,3 +40,9 @@ def _step_changed(
     # Only some kinds of step are counted, and only by their status.
     if kind in FACT_STEP_KINDS and (created or "status" in fields):
         facts_refresh(referral_ids=referral_ids)
+
+
+@receiver(identification_changed, dispatch_uid="stats.facts_follow_identifications")
+def _identifications_changed(sender: Any, referral_ids: Iterable[int], **kwargs: Any) -> None:
+    # A file opened, decided, reconsidered or withdrawn: its outcomes and times.
+    facts_refresh(referral_ids=referral_ids)

@@ -30,6 +30,28 @@ UK_NRM = [
     ("by_age_group", "referrals", ["age_group"], {}),
     ("by_sex", "referrals", ["sex"], {}),
     ("by_nationality", "referrals", ["nationality"], {}),
+    # Reasonable grounds (the preliminary identification) and conclusive grounds
+    # (the formal one): outcomes, negative reasons, working days to the decision,
+    # of the quarter's referrals (a cohort, not the decisions of the quarter).
+    ("reasonable_grounds", "referrals", ["preliminary_outcome"], {}),
+    ("reasonable_grounds_by_age", "referrals", ["preliminary_outcome", "minor"], {}),
+    (
+        "reasonable_grounds_negative_reasons",
+        "referrals",
+        ["negative_reason"],
+        {"preliminary_outcome": "negative"},
+    ),
+    ("reasonable_grounds_time", "referrals", ["preliminary_days"], {}),
+    ("conclusive_grounds", "referrals", ["formal_outcome"], {}),
+    ("conclusive_grounds_by_age", "referrals", ["formal_outcome", "minor"], {}),
+    (
+        "conclusive_grounds_negative_reasons",
+        "referrals",
+        ["negative_reason"],
+        {"formal_outcome": "not_identified"},
+    ),
+    ("conclusive_grounds_time", "referrals", ["formal_days"], {}),
+    ("awaiting_decision", "referrals", ["pending_age"], {}),
 ]
 REPORTS = {"survey": (SURVEY, "year"), "uk-nrm": (UK_NRM, "quarter")}
 

@@ -1,16 +1,20 @@
 """Keeping ReferralFact in step with the records it is computed from.
 
-Every service that changes a referral, its person, routing outcome, case or
-protection steps sends an event (referral.signals, cases.signals) inside its
-own transaction; stats.receivers answers with ``facts_refresh`` in that same
-transaction, so the statistics never see a half-applied change. ``facts_rebuild`` recomputes the
+Every service that changes a referral, its person, routing outcome, case,
+protection steps or identification file sends an event (referral.signals,
+cases.signals, identification.signals) inside its own transaction;
+stats.receivers answers with ``facts_refresh`` in that same transaction, so the
+statistics never see a half-applied change. ``facts_rebuild`` recomputes the
 whole table (migration back-fill, nightly job, benchmark) and ``facts_drift``
-counts the referrals whose rows differ from a fresh computation."""
+counts the referrals whose rows differ from a fresh computation. The pending
+age of an identification file moves with the date alone: ``facts_repair``
+recomputes it every night, and it is not drift."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
@@ -18,6 +22,7 @@ from django.db import connection, transaction
 from cases.models import Case, ProtectionStep
 from referral.models import Referral, Routing, RoutingOutcome
 
+from . import identification_facts
 from .cellkey import record_key
 from .dimensions import fact_sources
 from .models import FactColumns, Publication, PublishedFact, PublishedStep, ReferralFact
@@ -42,6 +47,15 @@ COLUMNS = [
     "complaint_filed",
     "residence_permit",
 ]
+# Columns of every fact row, as stored (what a drift check compares).
+STORED = [
+    "referral_id",
+    "is_primary",
+    "record_key",
+    "submitted_at",
+    *("case_association_id" if c == "case_association" else c for c in COLUMNS),
+    *identification_facts.COLUMNS,
+]
 
 
 def fact_rows(
@@ -50,14 +64,26 @@ def fact_rows(
     referral_model: Any = Referral,
     step_model: Any = ProtectionStep,
     id_range: tuple[int, int] | None = None,
+    identification: bool = True,
+    now: datetime | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Fresh fact rows (as field dicts) for these referrals, computed in SQL;
-    ``is_primary`` is settled by ``_sorted_by_form``."""
+    """Fresh fact rows (as field dicts) for these referrals, computed in SQL,
+    with their identification columns (stats.identification_facts; not for a
+    migration's fact model that predates them); ``is_primary`` is settled by
+    ``_sorted_by_form``."""
     qs = referral_model.objects.all()
     if referral_ids is not None:
-        qs = qs.filter(pk__in=list(referral_ids))
+        referral_ids = list(referral_ids)
+        qs = qs.filter(pk__in=referral_ids)
     if id_range is not None:
         qs = qs.filter(pk__gte=id_range[0], pk__lt=id_range[1])
+    files = (
+        identification_facts.identification_facts(
+            referral_ids=referral_ids, id_range=id_range, now=now
+        )
+        if identification
+        else None
+    )
     sources = fact_sources(step_model)
     rows = qs.order_by("pk").values("pk", "submitted_at", **sources)
     for row in rows.iterator(chunk_size=5000):
@@ -70,6 +96,8 @@ def fact_rows(
         for column in COLUMNS:
             key = "case_association_id" if column == "case_association" else column
             fact[key] = row[f"f_{column}"]
+        if files is not None:
+            fact |= files.get(row["pk"], identification_facts.NO_FILE)
         yield fact
 
 
@@ -84,13 +112,13 @@ def _sorted_by_form(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def facts_refresh(*, referral_ids: Iterable[int]) -> None:
+def facts_refresh(*, referral_ids: Iterable[int], now: datetime | None = None) -> None:
     """Replace the fact rows of these referrals (in the caller's transaction)."""
     ids = sorted(set(referral_ids))
     if not ids:
         return
     with transaction.atomic():
-        rows = _sorted_by_form(fact_rows(referral_ids=ids))
+        rows = _sorted_by_form(fact_rows(referral_ids=ids, now=now))
         ReferralFact.objects.filter(referral_id__in=ids).delete()
         ReferralFact.objects.bulk_create([ReferralFact(**row) for row in rows])
 
@@ -104,8 +132,10 @@ def facts_rebuild(
 ) -> int:
     """Recompute the whole table, batch by batch of referral ids. Returns rows written."""
     last = referral_model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    # A migration's historical model may predate a column (record_key).
+    # A migration's historical model may predate a column (record_key, the
+    # identification columns).
     known = {f.attname for f in fact_model._meta.concrete_fields}
+    identification = set(identification_facts.COLUMNS) <= known
     written = 0
     for low in range(0, last + 1, batch):
         with transaction.atomic():
@@ -114,6 +144,7 @@ def facts_rebuild(
                     referral_model=referral_model,
                     step_model=step_model,
                     id_range=(low, low + batch),
+                    identification=identification,
                 )
             )
             fact_model.objects.filter(referral_id__gte=low, referral_id__lt=low + batch).delete()
@@ -125,42 +156,58 @@ def facts_rebuild(
     return written
 
 
-def facts_drift(*, batch: int = 20_000) -> list[int]:
-    """Referral ids whose stored fact rows differ from a fresh computation."""
-    fields = [
-        "referral_id",
-        "is_primary",
-        "record_key",
-        "submitted_at",
-        *("case_association_id" if c == "case_association" else c for c in COLUMNS),
-    ]
+def _compare(*, batch: int, now: datetime | None = None) -> tuple[list[int], list[int]]:
+    """(drifted, aged): the referrals whose stored rows differ from a fresh
+    computation, and those that differ only in a column that moves with the
+    date (a pending file's age)."""
     last = Referral.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     drifted: set[int] = set()
+    aged: set[int] = set()
     for low in range(0, last + 1, batch):
         fresh = {
             (r["referral_id"], r["form"]): r
-            for r in _sorted_by_form(fact_rows(id_range=(low, low + batch)))
+            for r in _sorted_by_form(fact_rows(id_range=(low, low + batch), now=now))
         }
         stored = {
             (r["referral_id"], r["form"]): r
             for r in ReferralFact.objects.filter(
                 referral_id__gte=low, referral_id__lt=low + batch
-            ).values(*fields)
+            ).values(*STORED)
         }
         for key in fresh.keys() | stored.keys():
-            if fresh.get(key) != stored.get(key):
+            new, old = fresh.get(key), stored.get(key)
+            if new == old:
+                continue
+            if new is not None and old is not None and _same_but_time(new, old):
+                aged.add(key[0])
+            else:
                 drifted.add(key[0])
-    return sorted(drifted)
+    return sorted(drifted), sorted(aged - drifted)
 
 
-def facts_repair() -> list[int]:
+def _same_but_time(new: dict[str, Any], old: dict[str, Any]) -> bool:
+    return all(new[c] == old[c] for c in STORED if c not in identification_facts.TIME_DEPENDENT)
+
+
+def facts_drift(*, batch: int = 20_000) -> list[int]:
+    """Referral ids whose stored fact rows differ from a fresh computation in
+    anything but the passage of time (a pending file's age, refreshed nightly)."""
+    return _compare(batch=batch)[0]
+
+
+def facts_repair(*, now: datetime | None = None) -> list[int]:
     """Nightly safety net: refresh the referrals whose rows drifted (a change that
-    bypassed the services, or a service that forgot to refresh) and log them."""
-    drifted = facts_drift()
+    bypassed the services, or a service that forgot to refresh) and log them;
+    refresh the pending files whose age moved into another bucket, quietly (that
+    is the date, not a fault). Returns the drifted ones."""
+    drifted, aged = _compare(batch=20_000, now=now)
     if drifted:
         logger.error("statistics rows out of date for %d referrals; refreshed", len(drifted))
-        for i in range(0, len(drifted), 1000):
-            facts_refresh(referral_ids=drifted[i : i + 1000])
+    if aged:
+        logger.info("pending identification ages moved for %d referrals", len(aged))
+    stale = sorted([*drifted, *aged])
+    for i in range(0, len(stale), 1000):
+        facts_refresh(referral_ids=stale[i : i + 1000], now=now)
     return drifted
 
 

@@ -82,5 +82,12 @@ class MemberRequiredMixin:
 # The association pages: its caseworkers and managers.
 ASSOCIATION_STAFF = {"kinds": {AgencyKind.ASSOCIATION}, "roles": STAFF_ROLES}
 
+# The identification unit's pages: its decision-makers (which files each one
+# reads, a minor's only if trained for children, comes from the unit's grants).
+DECISION_MAKERS = {
+    "kinds": {AgencyKind.IDENTIFICATION_UNIT},
+    "roles": {Membership.Role.DECISION_MAKER},
+}
+
 # The referrer's pages (the guided form, "Mes signalements", a referral's page).
 referrer_only = member_required(roles={Membership.Role.REFERRER})

@@ -62,7 +62,12 @@ MUTED_COLOUR = "#666666"
 
 
 def dimension_label(name: str) -> Any:
-    return DIMENSION_LABELS.get(name, name)
+    """A dimension's name for people: this table, else the label the dimension
+    declares (stats.dimensions), else its code."""
+    if name in DIMENSION_LABELS:
+        return DIMENSION_LABELS[name]
+    declared = DIMENSIONS.get(name)
+    return getattr(declared, "label", None) or name
 
 
 class Labeller:
@@ -118,6 +123,9 @@ class Labeller:
         if name == "nationality":
             country = pycountry.countries.get(alpha_2=text)
             return f"{text} — {country.name}" if country else text
+        declared = DIMENSIONS.get(name)
+        if declared is not None and text in declared.value_labels:
+            return str(declared.value_labels[text])
         return text
 
 

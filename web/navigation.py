@@ -70,6 +70,20 @@ NAVIGATION: list[NavEntry] = [
         description=_("Open cases, overdue steps and pending answers, by caseworker."),
     ),
     NavEntry(
+        "web:identification-inbox",
+        _("Identification files"),
+        roles=frozenset({Role.DECISION_MAKER}),
+        kinds=frozenset({AgencyKind.IDENTIFICATION_UNIT}),
+        description=_("The files your unit decides: immediate danger and minors first."),
+    ),
+    NavEntry(
+        "web:identification-dashboard",
+        _("Unit dashboard"),
+        roles=frozenset({Role.DECISION_MAKER}),
+        kinds=frozenset({AgencyKind.IDENTIFICATION_UNIT}),
+        description=_("Pending files by age, minors, immediate danger, overdue decisions."),
+    ),
+    NavEntry(
         "admin:index",
         _("Administration"),
         roles=frozenset({Role.ADMIN}),

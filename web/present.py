@@ -10,6 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from referral import indicators
+from referral import selectors as referral_selectors
 
 from .forms import referral as rf
 
@@ -23,6 +24,17 @@ def indicator_labels(codes: list[str], version: str) -> list[str]:
     lang = "fr" if (get_language() or "fr").startswith("fr") else "en"
     by_code = indicators.load(version)["_by_code"]
     return [by_code[c]["label"][lang] if c in by_code else c for c in codes]
+
+
+def indicator_summary(referral) -> list[dict]:
+    """The referral's indicators counted by dimension for the person's public,
+    each dimension by its label: [{"label": …, "row": DimensionSummary}]."""
+    localised = indicators.localised(referral.indicator_list_version, get_language() or "fr")
+    dimensions = {d["code"]: d["label"] for d in localised["dimensions"]}
+    return [
+        {"label": dimensions.get(row.dimension, row.dimension), "row": row}
+        for row in referral_selectors.referral_indicator_summary(referral)
+    ]
 
 
 def departement_label(code: str | None) -> str:

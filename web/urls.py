@@ -12,8 +12,10 @@ import common.converters  # noqa: F401  (registers <ref:…>)
 from .views import (
     association,
     auth,
+    case_identification,
     coordination,
     home,
+    identification,
     inbox,
     referral_new,
     referrals,
@@ -55,6 +57,22 @@ urlpatterns = [
         association.case_share_end,
         name="case-share-end",
     ),
+    # The Identification section of the case page: web/views/case_identification.py.
+    path(
+        "cases/<ref:reference>/identification/evidence/",
+        case_identification.evidence_add,
+        name="case-evidence-add",
+    ),
+    path(
+        "cases/<ref:reference>/identification/submit/",
+        case_identification.evidence_submit,
+        name="case-evidence-submit",
+    ),
+    path(
+        "cases/<ref:reference>/identification/reconsider/",
+        case_identification.reconsideration_request,
+        name="case-reconsider",
+    ),
     path("shared-cases/", shared.shared_case_list, name="shared-case-list"),
     path("shared-cases/<ref:reference>/", shared.shared_case_detail, name="shared-case-detail"),
     path("transfers/<int:transfer_id>/accept/", inbox.transfer_accept, name="transfer-accept"),
@@ -75,6 +93,23 @@ urlpatterns = [
         "referrals/<ref:reference>/withdraw/",
         referrals.referral_withdraw,
         name="referral-withdraw",
+    ),
+    # Identification unit (decision-makers): web/views/identification.py.
+    path("identification/", identification.identification_inbox, name="identification-inbox"),
+    path(
+        "identification/dashboard/",
+        identification.identification_dashboard,
+        name="identification-dashboard",
+    ),
+    path(
+        "identification/<ref:reference>/",
+        identification.identification_detail,
+        name="identification-detail",
+    ),
+    path(
+        "identification/<ref:reference>/decide/",
+        identification.identification_decide,
+        name="identification-decide",
     ),
     # Coordination desk and statistics: web/views/coordination.py, web/views/statistics.py
     path("escalations/", coordination.escalation_list, name="escalation-list"),

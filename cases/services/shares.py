@@ -25,8 +25,11 @@ from ..models import Case, CaseShare
 from .guards import ensure_may_change, ensure_open, lock_case
 
 # Roles a case is never shared with: analysts read statistics only; platform
-# administrators run accounts, not cases.
-SHARE_REFUSED_ROLES = frozenset({Membership.Role.ANALYST, Membership.Role.ADMIN})
+# administrators run accounts, not cases; identification decision-makers decide
+# on the referral's facts and the evidence file, never on the case itself.
+SHARE_REFUSED_ROLES = frozenset(
+    {Membership.Role.ANALYST, Membership.Role.ADMIN, Membership.Role.DECISION_MAKER}
+)
 SHARE_GRANTEE_ROLES = frozenset(Membership.Role.values) - SHARE_REFUSED_ROLES
 
 
@@ -45,7 +48,12 @@ def _share_errors(
     if grantee is None or not grantee.is_active or membership is None:
         errors["grantee"] = [_("No active account has this username.")]
     elif membership.role in SHARE_REFUSED_ROLES:
-        errors["grantee"] = [_("A case is not shared with analysts or platform administrators.")]
+        errors["grantee"] = [
+            _(
+                "A case is not shared with analysts, platform administrators or "
+                "identification decision-makers."
+            )
+        ]
     elif grantee.pk == case.referral.referring_user_id:
         errors["grantee"] = [_("The person who filed the referral cannot be given the case.")]
     elif grants.holds(grantee, grants.CHANGE, case.pk):

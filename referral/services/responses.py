@@ -173,6 +173,7 @@ def referral_withdraw(
     if referral.escalated_at is not None:
         grants.end_desk(referral=referral)
     signals.referral_changed.send(sender=Referral, referral_ids=[referral.pk])
+    signals.referral_withdrawn.send(sender=Referral, referral=referral, actor=actor, now=now)
     return referral
 
 

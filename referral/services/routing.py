@@ -157,6 +157,7 @@ def create_routing(
     grants.grant_routing(routing=routing)
     transition(referral, to=ReferralStatus.ROUTED, actor=actor)
     signals.referral_changed.send(sender=Referral, referral_ids=[referral.pk])
+    signals.referral_routed.send(sender=Referral, referral=referral, now=now)
     outbox_enqueue(
         kind=OutboxMessage.Kind.ROUTING_NEW, reference=referral.reference, agency=association
     )

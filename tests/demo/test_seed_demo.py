@@ -73,6 +73,50 @@ def test_seed_demo_matches_design():
         "health": "69",
     }
     assert User.objects.get(username="admin").is_staff
+    units = dict(
+        Agency.objects.filter(kind="identification_unit").values_list("name", "departement")
+    )
+    assert units == {
+        "Cellule nationale d'identification des victimes de la traite": None,
+        "Cellule régionale d'identification Île-de-France": "75",
+    }
+    trained = dict(
+        Membership.objects.filter(role="decision_maker").values_list(
+            "user__username", "children_trained"
+        )
+    )
+    assert trained == {
+        "identification.idf": False,
+        "identification.idf.mineurs": True,
+        "identification.national": False,
+        "identification.national.mineurs": True,
+    }
+    trained_user = User.objects.get(username="identification.idf.mineurs")
+    assert trained_user.groups.filter(name__endswith=":children").count() == 1
+    assert (
+        not User.objects.get(username="identification.idf")
+        .groups.filter(name__endswith=":children")
+        .exists()
+    )
+
+
+@override_settings(MNR_DEMO_MODE=True)
+def test_seed_demo_repairs_a_lost_training_for_children():
+    from agencies import services
+
+    call_command("seed_demo", "--no-referrals")
+    user = User.objects.get(username="identification.national.mineurs")
+    services.membership_set(
+        actor=None,
+        user=user,
+        agency=user.membership.agency,
+        role="decision_maker",
+        children_trained=False,
+    )
+    call_command("seed_demo", "--no-referrals")
+    user = User.objects.get(username="identification.national.mineurs")
+    assert user.membership.children_trained
+    assert user.groups.filter(name__endswith=":children").exists()
 
 
 @override_settings(MNR_DEMO_MODE=True)
@@ -118,3 +162,38 @@ def test_seed_demo_adds_synthetic_referrals_once_with_a_realistic_mix():
     assert CaseNote.objects.exists()
     call_command("seed_demo", "--referrals", "60")
     assert snapshot() == first
+
+
+@override_settings(MNR_DEMO_MODE=True)
+def test_seed_demo_leaves_identification_files_in_every_status_within_their_deadlines():
+    """Every status is there, even in a small seed; nothing waiting is overdue,
+    and the grants are what the process expects (issue 15)."""
+    from django.utils import timezone
+
+    from identification import grant_check
+    from identification.models import PENDING, Decision, Identification, Reconsideration
+    from referral.models import Routing
+
+    call_command("seed_demo", "--referrals", "40")
+    files = Identification.objects.all()
+    assert set(files.values_list("status", flat=True)) == set(Identification.Status.values)
+    now = timezone.now()
+    assert not files.filter(status__in=list(PENDING), decide_by__lt=now).exists()
+    assert not files.filter(escalated_at__isnull=False).exists()
+    assert not Routing.objects.filter(outcome="pending", respond_by__lt=now).exists()
+    presumed = files.filter(status="presumed", recovery_ends_on__gt=now.date())
+    assert presumed.exists()  # a recovery period running
+    # Reconsiderations are decided by another member of the unit.
+    for request in Reconsideration.objects.all():
+        first = Decision.objects.filter(
+            identification=request.identification, stage=request.stage, reconsideration=False
+        ).get()
+        again = Decision.objects.filter(
+            identification=request.identification, stage=request.stage, reconsideration=True
+        ).first()
+        assert again is None or again.decided_by_id != first.decided_by_id
+    # The formal stage is asked for after the recovery period only.
+    for identification in files.filter(evidence_submitted_at__isnull=False):
+        submitted = timezone.localdate(identification.evidence_submitted_at)
+        assert submitted >= identification.recovery_ends_on
+    assert list(grant_check.grant_problems()) == []

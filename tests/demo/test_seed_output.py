@@ -45,7 +45,7 @@ def test_the_seed_prints_a_few_lines_and_ends_with_where_to_sign_in(tmp_path):
 
     assert 2 <= len(lines) <= 10, "\n".join(lines[:40])
     assert lines[-1] == (
-        "Demo data ready at http://127.0.0.1:8000/: 10 agencies, 10 accounts "
+        "Demo data ready at http://127.0.0.1:8000/: 12 agencies, 14 accounts "
         "(password demo-mnr-2026); 40 synthetic referrals added."
     )
     assert not [line for line in lines if "succeeded" in line or "kombu" in line]

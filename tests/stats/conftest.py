@@ -1,6 +1,7 @@
 import pytest
 
 from stats.services import stats_publish
+from tests.identification.conftest import units  # noqa: F401
 from tests.referral.conftest import api, world  # noqa: F401
 
 

@@ -109,7 +109,18 @@ def constants() -> dict:
     from stats.models import PublishedFact
 
     found = {}
-    for name in ["exploited_abroad_only", "complaint_filed", "referring_sector"]:
+    for name in [
+        "exploited_abroad_only",
+        "complaint_filed",
+        "referring_sector",
+        # No identification file in these populations: "none" throughout.
+        "preliminary_outcome",
+        "formal_outcome",
+        "negative_reason",
+        "preliminary_days",
+        "formal_days",
+        "pending_age",
+    ]:
         values = set(PublishedFact.objects.values_list(name, flat=True))
         assert len(values) == 1, (name, values)
         found[name] = values.pop()

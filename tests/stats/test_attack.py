@@ -140,7 +140,7 @@ def collect(
     for name, period in [("survey", "2025"), *(("uk-nrm", q) for q in QUARTERS)]:
         body = report(name=name, period=period, user=analyst)
         for release in body["tables"].values():
-            attack.add(release, period=period, filters={})
+            attack.add(release, period=period, filters=release["filters"])
 
 
 def assert_protected(attack: Attack) -> None:

@@ -38,6 +38,10 @@ DESK = "coordinator"
 ANALYST = "analyst"
 ADMIN = "admin"
 ROLES = (REFERRER, CASEWORKER, MANAGER, DESK, ANALYST, ADMIN)
+# The identification unit's decision-makers are not in the test world: their
+# pages are refused to every role above here, and they themselves are refused
+# every other page in tests/web/identification/test_pages.py.
+DECISION_MAKER = "decision_maker"
 ASSOCIATION = frozenset({CASEWORKER, MANAGER})
 
 # Sign-in, second factor and sign-out: open to anyone by design.
@@ -127,6 +131,15 @@ PAGES = {
         association("transfer-accept", "post", ("transfer_id",)),
         association("transfer-reject", "post", ("transfer_id",)),
         Page("workload", frozenset({MANAGER})),
+        # The Identification section of the case page
+        association("case-evidence-add", "post", ("reference",)),
+        association("case-evidence-submit", "post", ("reference",)),
+        association("case-reconsider", "post", ("reference",)),
+        # Identification unit
+        Page("identification-inbox", frozenset({DECISION_MAKER})),
+        Page("identification-dashboard", frozenset({DECISION_MAKER})),
+        Page("identification-detail", frozenset({DECISION_MAKER}), args=("reference",)),
+        Page("identification-decide", frozenset({DECISION_MAKER}), "post", ("reference",)),
         # Coordination desk
         Page("escalation-list", frozenset({DESK})),
         Page(

@@ -20,6 +20,8 @@ from cases.models import (
     TransferStatus,
 )
 from common.choices import ExploitationForm
+from identification.models import EvidenceSection, Outcome, Stage
+from identification.models import Status as IdentificationStatus
 from referral.models import Need, RoutingOutcome, Sex
 
 register = template.Library()
@@ -37,6 +39,10 @@ CHOICES = {
     "share_part": SharePart,
     "share_purpose": SharePurpose,
     "share_end": ShareEnd,
+    "identification_status": IdentificationStatus,
+    "identification_stage": Stage,
+    "outcome": Outcome,
+    "evidence_section": EvidenceSection,
 }
 
 # DSFR badge variant per step status (the text says the status; colour helps).

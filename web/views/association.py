@@ -12,7 +12,8 @@ history and optimistic-concurrency checks). The only check made here is the
 role gate of ``member_required``.
 
 About 400 lines: one short view per form of the case page, all rendering the
-same page through ``_render_case`` so that a refused form shows in place.
+same page through ``_render_case`` so that a refused form shows in place (the
+Identification section's forms: web/views/case_identification.py).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from ..forms.association import (
     StepStatusForm,
     TransferForm,
 )
+from .identification import case_section
 from .inbox import incoming_transfers
 
 CASES_PER_PAGE = 25
@@ -123,7 +125,8 @@ def _staff(request: HttpRequest) -> list:
 
 def _render_case(request: HttpRequest, reference: str, **bound: Any) -> HttpResponse:
     """The case page. ``bound`` holds a submitted form to show again with its
-    errors (step_form, note_form, assign_form, transfer_form, close_form)."""
+    errors (step_form, note_form, assign_form, transfer_form, close_form,
+    share_form, and the Identification section's evidence_form, reconsider_form)."""
     case = case_selectors.case_get_for_user(
         user=request.user, reference=reference, log=AccessAction.CASE_VIEW
     )
@@ -171,6 +174,12 @@ def _render_case(request: HttpRequest, reference: str, **bound: Any) -> HttpResp
         "reopen_form": ReopenForm(initial={"version": case.version}),
         "shares": case_selectors.case_shares(case=case),
         "share_form": bound.get("share_form") or ShareForm(),
+        **case_section(
+            request,
+            case,
+            evidence_form=bound.get("evidence_form"),
+            reconsider_form=bound.get("reconsider_form"),
+        ),
     }
     # The base layout titles the page "Error: …" when `form` has errors.
     context["form"] = next((f for f in bound.values() if f is not None and f.errors), None)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Accreditation, Agency, AgencyKind, Role
 from agencies.selectors import active_associations, agency_directory
+from audit.models import AccessAction
 from common.choices import ExploitationForm, Public
 from referral import selectors, services
 from referral.models import Need, Referral, ReferralStatus, Sex
@@ -138,7 +139,9 @@ def escalation_assign(request: HttpRequest, reference: str) -> HttpResponse:
     """Route an escalated referral to the association the desk chooses."""
     # The read is logged once, when the desk opens the referral (as the API's detail).
     referral = selectors.referral_get_for_user(
-        user=request.user, reference=reference, log=request.method != "POST"
+        user=request.user,
+        reference=reference,
+        log=AccessAction.REFERRAL_VIEW if request.method != "POST" else None,
     )
     options = _association_options(referral)
     form = EscalationAssignForm(request.POST or None, options=options)

@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -19,11 +18,11 @@ from cases import selectors as case_selectors
 from cases import services as case_services
 from cases.filters import TransferFilter
 from cases.models import TransferStatus
-from referral import indicators
 from referral import selectors as referral_selectors
 from referral import services as referral_services
 from referral.models import Routing, RoutingOutcome
 
+from .. import present
 from ..access import ASSOCIATION_STAFF, member_required
 from ..errors import run_service
 from ..forms.association import (
@@ -93,16 +92,7 @@ def _render_routing(
         referral = referral_selectors.referral_get_for_user(
             user=request.user, reference=routing.referral.reference
         )
-        dimensions = {
-            d["code"]: d["label"]
-            for d in indicators.localised(referral.indicator_list_version, get_language() or "fr")[
-                "dimensions"
-            ]
-        }
-        summary = [
-            {"label": dimensions.get(row.dimension, row.dimension), "row": row}
-            for row in referral_selectors.referral_indicator_summary(referral)
-        ]
+        summary = present.indicator_summary(referral)
     routing.time_left = time_left(routing.respond_by, timezone.now())
     return render(
         request,

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from cases.models import CaseStatus
 from common.choices import ExploitationForm
+from identification import selectors as identification_selectors
 from referral import selectors, services
 from referral.filters import ReferralFilter
 from referral.models import Need, Referral, ReferralStatus, Sex
@@ -97,11 +98,19 @@ def _detail(request: HttpRequest, referral: Referral, form: rf.WithdrawForm) -> 
         if referral.exploitation_departement_id
         else rf.country_name(referral.exploitation_country)
     )
+    # The identification file's stage and status only (never its reasons).
+    found = identification_selectors.identification_of_referral(
+        user=request.user, referral_id=referral.pk
+    )
+    identification = (
+        {"stage": found[0].stage, "status": found[0].status} if found is not None else None
+    )
     return render(
         request,
         "web/referrals/detail.html",
         {
             "row": _row(referral),
+            "identification": identification,
             "person": person,
             "date_of_birth": present.date_of_birth(person.date_of_birth),
             "place": place,

@@ -1,4 +1,5 @@
-"""Load the demo's agencies, accreditations and accounts, and synthetic referrals.
+"""Load the demo's agencies, accreditations and accounts, and synthetic referrals
+(with their identification files).
 
 Idempotent: a second run finds everything as it should be and writes nothing.
 Refused outside demo mode (it creates accounts with a published password).
@@ -22,6 +23,7 @@ from agencies.system import system_user
 from cases.models import Case
 from demo import agencies as demo
 from demo import referrals as referral_demo
+from identification.models import Identification
 from stats.services import stats_publish
 
 
@@ -80,9 +82,10 @@ class Command(BaseCommand):
             stats_publish()
             cases = Case.objects.count()
             closed = Case.objects.filter(status="closed").count()
+            files = Identification.objects.count()
             self._say(
-                f"Synthetic referrals: {made} added ({cases} cases, {closed} of them closed); "
-                "statistics published."
+                f"Synthetic referrals: {made} added ({cases} cases, {closed} of them closed; "
+                f"{files} identification files); statistics published."
             )
         self.stdout.write(
             self.style.SUCCESS(
@@ -142,10 +145,12 @@ class Command(BaseCommand):
             services.accreditation_update(actor=self.actor, accreditation=accreditation, **wanted)
 
     def _user(self, spec: dict, agency: Agency) -> None:
+        # Decision-makers of identification units trained for children.
+        children = spec.get("children_trained", False)
         user = User.objects.filter(username=spec["username"]).first()
         if user is None:
             self.created["accounts"] += 1
-            services.user_create(
+            user = services.user_create(
                 actor=self.actor,
                 username=spec["username"],
                 password=demo.DEMO_PASSWORD,
@@ -153,6 +158,14 @@ class Command(BaseCommand):
                 role=spec["role"],
                 email=f"{spec['username']}@demo.mnr.invalid",
             )
+            if children:
+                services.membership_set(
+                    actor=self.actor,
+                    user=user,
+                    agency=agency,
+                    role=spec["role"],
+                    children_trained=True,
+                )
             return
         changed = False
         if not user.check_password(demo.DEMO_PASSWORD):
@@ -164,7 +177,14 @@ class Command(BaseCommand):
             membership is None
             or membership.agency_id != agency.pk
             or membership.role != spec["role"]
+            or membership.children_trained != children
         ):
             changed = True
-            services.membership_set(actor=self.actor, user=user, agency=agency, role=spec["role"])
+            services.membership_set(
+                actor=self.actor,
+                user=user,
+                agency=agency,
+                role=spec["role"],
+                children_trained=children,
+            )
         self.updated["accounts"] += changed

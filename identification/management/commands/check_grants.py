@@ -6,11 +6,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.grant_check import grant_problems
+from identification.grant_check import grant_problems
 
 
 class Command(BaseCommand):
-    help = "Report grants on referrals and cases that disagree with the process (routings, ownership, escalations, transfers, shares, memberships)."
+    help = "Report grants on referrals, cases and identification files that disagree with the process (routings, ownership, escalations, transfers, shares, units, memberships)."
 
     def handle(self, *args: Any, **options: Any) -> None:
         problems = list(grant_problems())
