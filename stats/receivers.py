@@ -15,7 +15,7 @@ from identification.signals import identification_changed
 from referral.signals import referral_changed
 
 from .dimensions import FACT_STEP_KINDS
-from .services import facts_refresh
+from .services import facts_refresh_after_change as facts_refresh
 
 
 @receiver(referral_changed, dispatch_uid="stats.facts_follow_referrals")

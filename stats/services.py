@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -121,6 +123,35 @@ def facts_refresh(*, referral_ids: Iterable[int], now: datetime | None = None) -
         rows = _sorted_by_form(fact_rows(referral_ids=ids, now=now))
         ReferralFact.objects.filter(referral_id__in=ids).delete()
         ReferralFact.objects.bulk_create([ReferralFact(**row) for row in rows])
+
+
+# Inside ``facts_deferred``: the referrals whose rows are to be refreshed at its end.
+_DEFERRED: ContextVar[set[int] | None] = ContextVar("stats_facts_deferred", default=None)
+
+
+def facts_refresh_after_change(*, referral_ids: Iterable[int]) -> None:
+    """What the receivers call on a domain event: refresh now, or at the end of
+    the ``facts_deferred`` block the change happens in."""
+    deferred = _DEFERRED.get()
+    if deferred is None:
+        facts_refresh(referral_ids=referral_ids)
+    else:
+        deferred.update(referral_ids)
+
+
+@contextmanager
+def facts_deferred() -> Iterator[None]:
+    """For bulk work (the demo seed): every referral an event names inside the
+    block is refreshed once, when it ends, instead of at each event. Leaving the
+    block with an error refreshes nothing (its transaction rolls back too)."""
+    ids: set[int] = set()
+    token = _DEFERRED.set(ids)
+    try:
+        yield
+    finally:
+        _DEFERRED.reset(token)
+    for start in range(0, len(ids), 2000):
+        facts_refresh(referral_ids=sorted(ids)[start : start + 2000])
 
 
 def facts_rebuild(

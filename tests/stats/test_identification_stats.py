@@ -495,3 +495,23 @@ def test_each_state_of_a_file_has_its_columns(status, decisions, submitted, expe
     today = (OPENED + timedelta(days=(submitted or 0) + 1)).date()
     facts = file_facts(file, last, today=today)
     assert tuple(facts[c] for c in COLUMNS) == expected
+
+
+def test_deferred_refreshes_compute_each_row_once_at_the_end(api, world, units):
+    """Bulk work (the demo seed) refreshes each referral once, at the end of the
+    block, with the same rows as event by event."""
+    from stats.models import ReferralFact
+    from stats.services import facts_deferred
+    from tests.identification.test_api import ADULT_BODY, routed
+
+    with facts_deferred():
+        identification = routed(api, world, ADULT_BODY)
+        assert not ReferralFact.objects.filter(referral=identification.referral).exists()
+    deferred = list(
+        ReferralFact.objects.filter(referral=identification.referral).values(
+            "preliminary_outcome", "outcome", "form"
+        )
+    )
+    assert deferred and deferred[0]["preliminary_outcome"] == "pending"
+    other = routed(api, world, ADULT_BODY | {"narrative": "Autre."})
+    assert ReferralFact.objects.filter(referral=other.referral).exists()  # at once

@@ -24,7 +24,7 @@ from cases.models import Case
 from demo import agencies as demo
 from demo import referrals as referral_demo
 from identification.models import Identification
-from stats.services import stats_publish
+from stats.services import facts_deferred, stats_publish
 
 
 class Command(BaseCommand):
@@ -76,7 +76,8 @@ class Command(BaseCommand):
         else:
             # Synthetic referrals only once; their notifications go nowhere.
             quiet = override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend")
-            with quiet, transaction.atomic():
+            # Each referral's statistics row is computed once, at the end.
+            with quiet, transaction.atomic(), facts_deferred():
                 made = referral_demo.seed_referrals(count=options["referrals"])
             # The statistics show the last publication: publish the demo's figures.
             stats_publish()
