@@ -27,7 +27,16 @@ def test_layers_contract_is_kept():
     assert "0 broken" in report, report
 
 
-APPS = ("agencies", "referral", "cases", "audit", "stats", "notifications", "records")
+APPS = (
+    "agencies",
+    "referral",
+    "cases",
+    "identification",
+    "audit",
+    "stats",
+    "notifications",
+    "records",
+)
 APPS += ("demo", "api", "web", "common", "config")
 LONG = 400  # lines
 

@@ -10,7 +10,16 @@ from pathlib import Path
 from django.apps import apps
 
 ROOT = Path(__file__).resolve().parent.parent
-FIRST_PARTY = ("agencies", "referral", "cases", "audit", "stats", "notifications", "records")
+FIRST_PARTY = (
+    "agencies",
+    "referral",
+    "cases",
+    "identification",
+    "audit",
+    "stats",
+    "notifications",
+    "records",
+)
 FIRST_PARTY += ("demo", "api", "web", "common", "config")
 # Where an update must not write history: erasing or re-encrypting what history
 # holds would copy it into a new row.
