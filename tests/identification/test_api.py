@@ -420,3 +420,17 @@ def test_the_queue_and_a_file_take_a_constant_number_of_queries(api, world, unit
     api.post(units.idf_dm2, file_url(ref(first), "decide/"), {"outcome": "positive"})
     assert count("/api/v1/identifications/") == one <= 8
     assert count(file_url(ref(first))) == detail_one <= 14
+
+
+def test_a_stale_if_match_is_412_and_decides_nothing(api, world, units):
+    identification = routed(api, world)
+    url = file_url(ref(identification))
+    tag = api.get(units.idf_dm, url).headers["ETag"]
+    api.post(world.paris_worker, f"{url}evidence/", {"section": "first_assessment", "text": "x"})
+    Identification.objects.filter(pk=identification.pk).update(version=2)  # changed meanwhile
+    r = api.post(units.idf_dm, f"{url}decide/", {"outcome": "positive"}, HTTP_IF_MATCH=tag)
+    assert r.status_code == 412
+    assert not Decision.objects.exists()
+    fresh = api.get(units.idf_dm, url).headers["ETag"]
+    r = api.post(units.idf_dm, f"{url}decide/", {"outcome": "positive"}, HTTP_IF_MATCH=fresh)
+    assert r.status_code == 200
