@@ -69,8 +69,8 @@ def preliminary_deadline(*, minor: bool, danger: bool, now: datetime) -> datetim
 @transaction.atomic
 def identification_open(*, referral: Referral, now: datetime) -> Identification | None:
     """Open the file of a routed referral, once (never for an anonymous
-    notification). Without any unit to decide it, the coordination desk is told
-    and the hourly sweep opens it when a unit exists."""
+    notification). When no unit can decide it, the hourly sweep opens it once
+    one exists (and the coordination desk is told if other units exist)."""
     if referral.status == ReferralStatus.NOTIFIED:
         return None
     existing = Identification.objects.filter(referral=referral).first()
@@ -78,12 +78,16 @@ def identification_open(*, referral: Referral, now: datetime) -> Identification 
         return existing
     unit = unit_for(referral)
     if unit is None:
+        # With no unit at all (identification not set up yet) the sweep opens
+        # the files once one exists; with units but none for this territory
+        # (no national unit), the coordination desk is told.
         logger.warning("No identification unit for referral %s", referral.reference)
-        outbox_enqueue(
-            kind=OutboxMessage.Kind.IDENTIFICATION_NO_UNIT,
-            reference=referral.reference,
-            coordination_desk=True,
-        )
+        if Agency.objects.filter(kind=Agency.Kind.IDENTIFICATION_UNIT, active=True).exists():
+            outbox_enqueue(
+                kind=OutboxMessage.Kind.IDENTIFICATION_NO_UNIT,
+                reference=referral.reference,
+                coordination_desk=True,
+            )
         return None
     minor = referral.person.presumed_minor
     identification = Identification(

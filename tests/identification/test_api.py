@@ -434,3 +434,26 @@ def test_a_stale_if_match_is_412_and_decides_nothing(api, world, units):
     fresh = api.get(units.idf_dm, url).headers["ETag"]
     r = api.post(units.idf_dm, f"{url}decide/", {"outcome": "positive"}, HTTP_IF_MATCH=fresh)
     assert r.status_code == 200
+
+
+def test_without_a_unit_for_the_territory_the_desk_is_told_and_the_sweep_opens_it(
+    api, world, units
+):
+    from agencies import services as agency_services
+
+    for unit in (units.national, units.idf):
+        agency_services.agency_update(actor=None, agency=unit, active=False)
+    referral = api.submitted(world.referrer, ADULT_BODY)
+    assert not Identification.objects.exists()
+    assert OutboxMessage.objects.filter(
+        kind="identification_no_unit", reference=referral["reference"]
+    ).exists()
+    agency_services.agency_update(actor=None, agency=units.national, active=True)
+    assert services.deadlines()["opened"] == 1
+    assert Identification.objects.get().unit == units.national
+
+
+def test_with_no_unit_at_all_nothing_is_sent(api, world):
+    api.submitted(world.referrer, ADULT_BODY)
+    assert not Identification.objects.exists()
+    assert not OutboxMessage.objects.filter(kind="identification_no_unit").exists()
